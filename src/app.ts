@@ -1,0 +1,89 @@
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { sql } from 'kysely'
+import { z } from 'zod'
+import type { Config } from './config'
+import type { Database } from './db/index'
+import type { Deps } from './deps'
+import { customFieldRoutes } from './custom-fields/routes'
+import { discountRoutes } from './discounts/routes'
+import { registerAuth } from './http/auth'
+import { registerErrorHandler } from './http/error-handler'
+import { zodValidatorCompiler } from './http/zod-compiler'
+import { newId } from './lib/ids'
+import { systemClock, type Clock } from './lib/clock'
+import { productRoutes } from './products/routes'
+
+export interface BuildAppOptions {
+  config: Config
+  database: Database
+  clock?: Clock
+  logger?: FastifyServerOptions['logger']
+}
+
+export const API_VERSION = '0.1.0'
+
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config }
+  const app = Fastify({
+    logger: opts.logger ?? { level: opts.config.logLevel },
+    bodyLimit: 1024 * 1024,
+    trustProxy: opts.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => newId(),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(zodValidatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandler(app)
+  registerAuth(app, deps)
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-content-type-options', 'nosniff')
+  })
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kassa API',
+        version: API_VERSION,
+        description:
+          "Kassa speaks Polar's public v1 API for checkout links, checkouts and the catalog behind them. " +
+          'Authenticate with an organization access token: `Authorization: Bearer polar_oat_…`.',
+      },
+      servers: [{ url: opts.config.publicUrl }],
+      components: { securitySchemes: { access_token: { type: 'http', scheme: 'bearer' } } },
+      security: [{ access_token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  app.get('/healthz', { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }))
+  app.get(
+    '/readyz',
+    { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }), 503: z.object({ status: z.literal('unavailable') }) } } },
+    async (request, reply) => {
+      try {
+        await sql`select 1`.execute(deps.db)
+        return { status: 'ok' as const }
+      } catch (err) {
+        request.log.warn({ err }, 'database not reachable')
+        return reply.status(503).send({ status: 'unavailable' as const })
+      }
+    },
+  )
+
+  await app.register(productRoutes, { prefix: '/v1/products', deps })
+  await app.register(discountRoutes, { prefix: '/v1/discounts', deps })
+  await app.register(customFieldRoutes, { prefix: '/v1/custom-fields', deps })
+
+  return app
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod'
+
+const booleanFlag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v))
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''))
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PUBLIC_URL: httpUrl.optional(),
+  LINK_BASE_URL: httpUrl.optional(),
+  CHECKOUT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
+  DEMO_DATA: booleanFlag.optional(),
+  WEBHOOKS_ALLOW_INSECURE: booleanFlag.optional(),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: booleanFlag.default(false),
+})
+
+export type Config = {
+  port: number
+  host: string
+  /** PostgreSQL URL; undefined means the embedded database in `dataDir`. */
+  databaseUrl: string | undefined
+  dataDir: string
+  publicUrl: string
+  linkBaseUrl: string
+  checkoutTtlSeconds: number
+  demoData: boolean
+  webhooksAllowInsecure: boolean
+  webhookRetryBaseMs: number
+  logLevel: string
+  trustProxy: boolean
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** The only reader of the environment: every bad key is reported at once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  )
+  const parsed = envSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(raw[String(i.path[0])])}: ${i.message}`),
+    )
+  }
+  const e = parsed.data
+  const embedded = e.DATABASE_URL === undefined
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    publicUrl,
+    linkBaseUrl: e.LINK_BASE_URL ?? `${publicUrl}/buy`,
+    checkoutTtlSeconds: e.CHECKOUT_TTL_SECONDS,
+    // The embedded database is the local/demo mode: demo data and local webhooks are on by default there.
+    demoData: e.DEMO_DATA ?? embedded,
+    webhooksAllowInsecure: e.WEBHOOKS_ALLOW_INSECURE ?? embedded,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+  }
+}

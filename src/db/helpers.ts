@@ -1,0 +1,49 @@
+import { sql, type SelectQueryBuilder } from 'kysely'
+import type { Page } from '../http/schemas'
+
+/** Translates Postgres' unique-violation into `undefined` so repositories can name the conflict. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string }
+  if (e?.code !== '23505') return false
+  return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(constraint)
+}
+
+export function isForeignKeyViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23503'
+}
+
+/**
+ * Applies `?sorting=` (already validated against `columns`) and a stable tiebreak on `id`.
+ * `columns` maps each public sort property to a column or SQL expression.
+ */
+export function applySorting<DB, TB extends keyof DB, O>(
+  qb: SelectQueryBuilder<DB, TB, O>,
+  sorting: string[],
+  columns: Record<string, string | ReturnType<typeof sql>>,
+): SelectQueryBuilder<DB, TB, O> {
+  let q = qb
+  for (const s of sorting) {
+    const desc = s.startsWith('-')
+    const col = columns[desc ? s.slice(1) : s]
+    if (col === undefined) continue
+    const expr = typeof col === 'string' ? sql.ref(col) : col
+    q = q.orderBy(expr as never, desc ? 'desc' : 'asc')
+  }
+  return q.orderBy(sql.ref('id') as never, 'asc')
+}
+
+/** One page of rows plus the total count of the filtered query. */
+export async function fetchPage<DB, TB extends keyof DB, O>(
+  filtered: SelectQueryBuilder<DB, TB, O>,
+  select: (qb: SelectQueryBuilder<DB, TB, O>) => SelectQueryBuilder<DB, TB, any>,
+  page: Page,
+): Promise<{ rows: any[]; total: number }> {
+  const [countRow, rows] = await Promise.all([
+    filtered.select(sql<number>`count(*)::int`.as('total')).executeTakeFirst() as Promise<{ total: number } | undefined>,
+    select(filtered).limit(page.limit).offset((page.page - 1) * page.limit).execute(),
+  ])
+  return { rows, total: Number(countRow?.total ?? 0) }
+}
+
+/** `%` and `_` in user search text match literally. */
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`

@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely'
+import pg from 'pg'
+import { PGliteDialect } from './pglite-dialect'
+import { migrations } from './migrations/index'
+import type { DB } from './types'
+
+export type { DB } from './types'
+export type Db = Kysely<DB>
+/** A handle that runs queries: the database itself or an open transaction. */
+export type Executor = Kysely<DB> | Transaction<DB>
+
+export interface Database {
+  db: Kysely<DB>
+  kind: 'pglite' | 'postgres'
+  close(): Promise<void>
+}
+
+// int8 (counts, sums) as numbers; every value we store fits well within 2^53.
+pg.types.setTypeParser(20, (v) => {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${v} exceeds the safe integer range`)
+  return n
+})
+
+export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  return { db, kind: 'postgres', close: () => db.destroy() }
+}
+
+/** The embedded database. `dataDir` undefined means in memory (tests). */
+export async function openPGlite(dataDir?: string): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true })
+  const pglite = await PGlite.create(dataDir)
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) })
+  return { db, kind: 'pglite', close: () => db.destroy() }
+}
+
+export async function openDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(`${config.dataDir}/pglite`)
+}
+
+const MIGRATION_LOCK_ID = 72_617_001
+
+/**
+ * Brings the schema up to date. On PostgreSQL several processes may start at once: a session-level
+ * advisory lock on a dedicated connection lets one migrate while the others wait, then find nothing to do.
+ */
+export async function migrate(database: Database): Promise<string[]> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'kysely_migration',
+    migrationLockTableName: 'kysely_migration_lock',
+  })
+  const run = async () => {
+    const { error, results } = await migrator.migrateToLatest()
+    if (error) throw error
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  }
+  if (database.kind === 'pglite') return run()
+  return database.db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_ID})`.execute(conn)
+    try {
+      return await run()
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`.execute(conn)
+    }
+  })
+}

@@ -1,0 +1,91 @@
+/** A Polar-style error: `{"error": name, "detail": message}` with its HTTP status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message)
+  }
+  toBody(): Record<string, unknown> {
+    return { error: this.error, detail: this.message }
+  }
+}
+
+export class ResourceNotFound extends ApiError {
+  constructor(message = 'Not found') {
+    super(404, 'ResourceNotFound', message)
+  }
+}
+
+export class Unauthorized extends ApiError {
+  constructor(message = 'Unauthorized') {
+    super(401, 'Unauthorized', message)
+  }
+}
+
+export class NotPermitted extends ApiError {
+  constructor(message = 'You do not have the required scope for this operation.') {
+    super(403, 'NotPermitted', message)
+  }
+}
+
+export class BadRequest extends ApiError {
+  constructor(message: string) {
+    super(400, 'BadRequest', message)
+  }
+}
+
+export class PayloadTooLarge extends ApiError {
+  constructor(message = 'Request body is too large.') {
+    super(413, 'PayloadTooLarge', message)
+  }
+}
+
+export class UnsupportedMediaType extends ApiError {
+  constructor(message = 'Unsupported content type: send application/json.') {
+    super(415, 'UnsupportedMediaType', message)
+  }
+}
+
+export class ExpiredCheckoutError extends ApiError {
+  constructor(message = 'This checkout session has expired.') {
+    super(410, 'ExpiredCheckoutError', message)
+  }
+}
+
+export class NotOpenCheckout extends ApiError {
+  constructor(message = 'This checkout is not open.') {
+    super(403, 'NotOpenCheckout', message)
+  }
+}
+
+export class PaymentError extends ApiError {
+  constructor(message: string) {
+    super(400, 'PaymentError', message)
+  }
+}
+
+/** One entry of a 422 body, as FastAPI/pydantic write it (Polar's format). */
+export interface ValidationIssue {
+  loc: (string | number)[]
+  msg: string
+  type: string
+  input?: unknown
+  ctx?: Record<string, unknown>
+}
+
+/** 422 with one or more field errors; business rules raise it with `loc` naming the field. */
+export class RequestValidationError extends ApiError {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(422, 'RequestValidationError', issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '))
+  }
+  override toBody(): Record<string, unknown> {
+    return { detail: this.issues }
+  }
+}
+
+/** A business-rule failure on one body field: `fieldError(['body', 'code'], 'Discount code already exists.')`. */
+export function fieldError(loc: (string | number)[], msg: string, input?: unknown, type = 'value_error'): RequestValidationError {
+  return new RequestValidationError([{ loc, msg, type, ...(input !== undefined ? { input } : {}) }])
+}

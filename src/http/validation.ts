@@ -1,0 +1,102 @@
+import type { z } from 'zod'
+import type { ValidationIssue } from './errors'
+
+type Location = 'body' | 'query' | 'path' | 'header'
+
+const typeNames: Record<string, [string, string]> = {
+  string: ['string_type', 'Input should be a valid string'],
+  number: ['float_type', 'Input should be a valid number'],
+  int: ['int_type', 'Input should be a valid integer'],
+  boolean: ['bool_type', 'Input should be a valid boolean'],
+  object: ['dict_type', 'Input should be a valid dictionary or object'],
+  array: ['list_type', 'Input should be a valid list'],
+  date: ['datetime_type', 'Input should be a valid datetime'],
+}
+
+/** Walks a path into a value (to report the offending input, as pydantic does). */
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = root
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<PropertyKey, unknown>)[k as string]
+  }
+  return v
+}
+
+function quoteList(values: readonly unknown[]): string {
+  const q = values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)))
+  return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`
+}
+
+/**
+ * Zod issues → pydantic-style issues, so a 422 from Kassa reads like one from Polar
+ * (`{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}`).
+ */
+export function toValidationIssues(error: z.ZodError, location: Location, root: unknown): ValidationIssue[] {
+  const out: ValidationIssue[] = []
+  for (const issue of error.issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+    const loc = [location, ...path]
+    const input = valueAt(root, path)
+    out.push({ loc, ...describe(issue, input), ...(input !== undefined ? { input } : {}) })
+  }
+  return out
+}
+
+function describe(issue: z.core.$ZodIssue, input: unknown): { msg: string; type: string; ctx?: Record<string, unknown> } {
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (input === undefined) return { msg: 'Field required', type: 'missing' }
+      if (issue.expected === 'int' || (issue.expected === 'number' && issue.message.includes('int'))) {
+        return { msg: typeNames.int![1], type: typeNames.int![0] }
+      }
+      const t = typeNames[issue.expected]
+      return t ? { msg: t[1], type: t[0] } : { msg: issue.message, type: `${issue.expected}_type` }
+    }
+    case 'too_small': {
+      const min = Number(issue.minimum)
+      if (issue.origin === 'string')
+        return { msg: `String should have at least ${min} character${min === 1 ? '' : 's'}`, type: 'string_too_short', ctx: { min_length: min } }
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return { msg: `List should have at least ${min} item${min === 1 ? '' : 's'} after validation`, type: 'too_short', ctx: { min_length: min } }
+      return issue.inclusive
+        ? { msg: `Input should be greater than or equal to ${min}`, type: 'greater_than_equal', ctx: { ge: min } }
+        : { msg: `Input should be greater than ${min}`, type: 'greater_than', ctx: { gt: min } }
+    }
+    case 'too_big': {
+      const max = Number(issue.maximum)
+      if (issue.origin === 'string')
+        return { msg: `String should have at most ${max} character${max === 1 ? '' : 's'}`, type: 'string_too_long', ctx: { max_length: max } }
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return { msg: `List should have at most ${max} item${max === 1 ? '' : 's'} after validation`, type: 'too_long', ctx: { max_length: max } }
+      return issue.inclusive
+        ? { msg: `Input should be less than or equal to ${max}`, type: 'less_than_equal', ctx: { le: max } }
+        : { msg: `Input should be less than ${max}`, type: 'less_than', ctx: { lt: max } }
+    }
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? { msg: `Input should be ${quoteList(issue.values)}`, type: 'literal_error', ctx: { expected: quoteList(issue.values) } }
+        : { msg: `Input should be ${quoteList(issue.values)}`, type: 'enum', ctx: { expected: quoteList(issue.values) } }
+    case 'invalid_format':
+      if (issue.format === 'uuid' || issue.format === 'guid')
+        return { msg: 'Input should be a valid UUID', type: 'uuid_parsing' }
+      if (issue.format === 'datetime') return { msg: 'Input should be a valid datetime', type: 'datetime_parsing' }
+      if (issue.format === 'url') return { msg: 'Input should be a valid URL', type: 'url_parsing' }
+      if (issue.format === 'email') return { msg: 'value is not a valid email address', type: 'value_error' }
+      if (issue.format === 'regex') return { msg: `String should match pattern '${issue.pattern}'`, type: 'string_pattern_mismatch' }
+      return { msg: issue.message, type: 'value_error' }
+    case 'invalid_union': {
+      const disc = (issue as { note?: string }).note
+      if (disc === 'No matching discriminator')
+        return { msg: 'Unable to extract tag using discriminator', type: 'union_tag_invalid' }
+      return { msg: 'Input does not match any of the allowed shapes', type: 'union_error' }
+    }
+    case 'unrecognized_keys':
+      return { msg: `Extra inputs are not permitted: ${issue.keys.join(', ')}`, type: 'extra_forbidden' }
+    case 'not_multiple_of':
+      return { msg: `Input should be a multiple of ${issue.divisor}`, type: 'multiple_of' }
+    case 'custom':
+    default:
+      return { msg: issue.message, type: (issue as { params?: { type?: string } }).params?.type ?? 'value_error' }
+  }
+}

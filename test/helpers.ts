@@ -1,0 +1,81 @@
+import type { AddressInfo } from 'node:net'
+import { Polar } from '@polar-sh/sdk'
+import type { FastifyInstance } from 'fastify'
+import { afterAll } from 'vitest'
+import { buildApp } from '../src/app'
+import { loadConfig, type Config } from '../src/config'
+import { migrate, openPGlite, openPostgres, type Database } from '../src/db/index'
+import type { Deps } from '../src/deps'
+import { FixedClock, systemClock, type Clock } from '../src/lib/clock'
+import { createAccessToken, createOrganization } from '../src/organizations/service'
+
+/** The PostgreSQL URL the suite runs against, if any; otherwise PGlite in memory. */
+export const testDatabaseUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined
+
+const g = globalThis as unknown as { __kassaTestDb?: Promise<Database> }
+
+/** One migrated database per test worker, shared by its files; tests isolate by organization. */
+export function testDatabase(): Promise<Database> {
+  g.__kassaTestDb ??= (async () => {
+    const database = testDatabaseUrl ? await openPostgres(testDatabaseUrl) : await openPGlite()
+    await migrate(database)
+    return database
+  })()
+  return g.__kassaTestDb
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ PUBLIC_URL: 'http://kassa.test', LOG_LEVEL: 'silent', DEMO_DATA: '0' }), ...overrides }
+}
+
+export interface TestContext {
+  app: FastifyInstance
+  deps: Deps
+  database: Database
+  clock: Clock
+}
+
+/** Builds the app on the shared test database; closed after the file's tests. */
+export async function createTestApp(opts: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestContext> {
+  const database = await testDatabase()
+  const config = testConfig(opts.config)
+  const clock = opts.clock ?? systemClock
+  const app = await buildApp({ config, database, clock, logger: false })
+  await app.ready()
+  afterAll(() => app.close())
+  return { app, deps: { db: database.db, clock, config }, database, clock }
+}
+
+let orgCounter = 0
+
+export interface TestOrg {
+  organizationId: string
+  token: string
+  headers: { authorization: string }
+}
+
+/** A fresh organization with an all-scopes token: every test gets its own tenant. */
+export async function createOrg(ctx: Pick<TestContext, 'deps'>, name = 'Test Org'): Promise<TestOrg> {
+  const slug = `org-${process.pid}-${Date.now().toString(36)}-${(orgCounter++).toString(36)}`
+  const { organization, accessToken } = await createOrganization(ctx.deps, { name, slug })
+  return { organizationId: organization.id, token: accessToken, headers: { authorization: `Bearer ${accessToken}` } }
+}
+
+export async function tokenWithScopes(ctx: Pick<TestContext, 'deps'>, organizationId: string, scopes: string[]) {
+  const token = await createAccessToken(ctx.deps, { organizationId, scopes })
+  return { authorization: `Bearer ${token}` }
+}
+
+/** Starts the app on a loopback port (for the SDK and real HTTP clients). */
+export async function listen(app: FastifyInstance): Promise<string> {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  return `http://127.0.0.1:${port}`
+}
+
+/** Polar's official SDK pointed at Kassa, the way an integrator would use it. */
+export async function polarClient(app: FastifyInstance, token: string): Promise<Polar> {
+  return new Polar({ accessToken: token, serverURL: await listen(app) })
+}
+
+export { FixedClock }
