@@ -83,12 +83,19 @@ function describe(issue: z.core.$ZodIssue, input: unknown): { msg: string; type:
       if (issue.format === 'datetime') return { msg: 'Input should be a valid datetime', type: 'datetime_parsing' }
       if (issue.format === 'url') return { msg: 'Input should be a valid URL', type: 'url_parsing' }
       if (issue.format === 'email') return { msg: 'value is not a valid email address', type: 'value_error' }
-      if (issue.format === 'regex') return { msg: `String should match pattern '${issue.pattern}'`, type: 'string_pattern_mismatch' }
+      if (issue.format === 'regex') return { msg: `String should match pattern '${String(issue.pattern).replace(/^\/(.*)\/[a-z]*$/, '$1')}'`, type: 'string_pattern_mismatch' }
       return { msg: issue.message, type: 'value_error' }
     case 'invalid_union': {
-      const disc = (issue as { note?: string }).note
-      if (disc === 'No matching discriminator')
-        return { msg: 'Unable to extract tag using discriminator', type: 'union_tag_invalid' }
+      const d = issue as { note?: string; discriminator?: string; options?: unknown[] }
+      if (d.note === 'No matching discriminator') {
+        const expected = quoteList(d.options ?? [])
+        if (input === undefined) return { msg: 'Field required', type: 'missing' }
+        return {
+          msg: `Input tag ${JSON.stringify(input)} found using '${d.discriminator}' does not match any of the expected tags: ${expected}`,
+          type: 'union_tag_invalid',
+          ctx: { discriminator: `'${d.discriminator}'`, tag: String(input), expected_tags: expected },
+        }
+      }
       return { msg: 'Input does not match any of the allowed shapes', type: 'union_error' }
     }
     case 'unrecognized_keys':
