@@ -37,6 +37,12 @@ export function toValidationIssues(error: z.ZodError, location: Location, root: 
   for (const issue of error.issues) {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
     const loc = [location, ...path]
+    if (issue.code === 'invalid_key' && issue.issues[0]) {
+      // A bad record key: report the key itself, as pydantic does.
+      const key = path.at(-1)
+      out.push({ loc, ...describe(issue.issues[0], key), ...(key !== undefined ? { input: key } : {}) })
+      continue
+    }
     const input = valueAt(root, path)
     out.push({ loc, ...describe(issue, input), ...(input !== undefined ? { input } : {}) })
   }
