@@ -130,8 +130,183 @@ export interface DB {
   product_custom_fields: ProductCustomFieldsTable
   discounts: DiscountsTable
   discount_products: DiscountProductsTable
+  checkout_links: CheckoutLinksTable
+  checkout_link_products: CheckoutLinkProductsTable
+  customers: CustomersTable
+  checkouts: CheckoutsTable
+  discount_redemptions: DiscountRedemptionsTable
+  subscriptions: SubscriptionsTable
+  orders: OrdersTable
+  jobs: JobsTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
 export type NewRow<T extends keyof DB> = Insertable<DB[T]>
 export type RowUpdate<T extends keyof DB> = Updateable<DB[T]>
+
+export interface CheckoutLinksTable {
+  id: string
+  organization_id: string
+  client_secret: string
+  payment_processor: Generated<string>
+  label: string | null
+  allow_discount_codes: boolean
+  require_billing_address: boolean
+  discount_id: string | null
+  success_url: string | null
+  return_url: string | null
+  trial_interval: Interval | null
+  trial_interval_count: number | null
+  seats: number | null
+  metadata: Json<Metadata>
+  created_at: Timestamp
+  modified_at: Timestamp | null
+  deleted_at: Timestamp | null
+}
+
+export interface CheckoutLinkProductsTable {
+  checkout_link_id: string
+  product_id: string
+  order: number
+}
+
+export interface CustomersTable {
+  id: string
+  organization_id: string
+  email: string
+  name: string | null
+  billing_address: Json<Address> | null
+  tax_id: string | null
+  external_id: string | null
+  metadata: Json<Metadata>
+  created_at: Timestamp
+  modified_at: Timestamp | null
+  deleted_at: Timestamp | null
+}
+
+export interface Address {
+  line1?: string | null
+  line2?: string | null
+  postal_code?: string | null
+  city?: string | null
+  state?: string | null
+  country: string
+}
+
+export type CheckoutStatus = 'open' | 'expired' | 'confirmed' | 'succeeded' | 'failed'
+
+export interface CheckoutsTable {
+  id: string
+  organization_id: string
+  client_secret: string
+  checkout_link_id: string | null
+  status: Generated<CheckoutStatus>
+  expires_at: Timestamp
+  product_ids: string[]
+  product_id: string
+  product_price_id: string
+  currency: string
+  amount: number
+  discount_amount: Generated<number>
+  net_amount: number
+  tax_amount: Generated<number>
+  total_amount: number
+  discount_id: string | null
+  allow_discount_codes: boolean
+  require_billing_address: boolean
+  allow_trial: Generated<boolean>
+  trial_interval: Interval | null
+  trial_interval_count: number | null
+  seats: number | null
+  customer_id: string | null
+  customer_name: string | null
+  customer_email: string | null
+  customer_ip_address: string | null
+  customer_billing_name: string | null
+  customer_billing_address: Json<Address> | null
+  customer_tax_id: string | null
+  is_business_customer: Generated<boolean>
+  external_customer_id: string | null
+  customer_metadata: Json<Metadata>
+  locale: string | null
+  success_url: string | null
+  return_url: string | null
+  embed_origin: string | null
+  metadata: Json<Metadata>
+  custom_field_data: Json<Record<string, string | number | boolean | null>>
+  link_query: string | null
+  payment_error: string | null
+  created_at: Timestamp
+  modified_at: Timestamp | null
+  confirmed_at: Timestamp | null
+}
+
+export interface DiscountRedemptionsTable {
+  discount_id: string
+  checkout_id: string
+  created_at: Timestamp
+}
+
+export interface SubscriptionsTable {
+  id: string
+  organization_id: string
+  customer_id: string
+  product_id: string
+  product_price_id: string
+  discount_id: string | null
+  checkout_id: string | null
+  status: 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused'
+  amount: number
+  currency: string
+  recurring_interval: Interval
+  recurring_interval_count: number
+  current_period_start: Timestamp
+  current_period_end: Timestamp
+  trial_start: Timestamp | null
+  trial_end: Timestamp | null
+  started_at: Timestamp | null
+  metadata: Json<Metadata>
+  custom_field_data: Json<Record<string, string | number | boolean | null>>
+  created_at: Timestamp
+  modified_at: Timestamp | null
+}
+
+export interface OrdersTable {
+  id: string
+  organization_id: string
+  customer_id: string
+  product_id: string
+  product_price_id: string
+  discount_id: string | null
+  subscription_id: string | null
+  checkout_id: string | null
+  status: 'pending' | 'paid' | 'refunded' | 'partially_refunded' | 'void'
+  billing_reason: 'purchase' | 'subscription_create' | 'subscription_cycle' | 'subscription_update'
+  subtotal_amount: number
+  discount_amount: number
+  net_amount: number
+  tax_amount: number
+  total_amount: number
+  currency: string
+  billing_name: string | null
+  billing_address: Json<Address> | null
+  description: string
+  metadata: Json<Metadata>
+  custom_field_data: Json<Record<string, string | number | boolean | null>>
+  created_at: Timestamp
+  modified_at: Timestamp | null
+}
+
+export interface JobsTable {
+  id: string
+  kind: string
+  payload: Json<Record<string, unknown>>
+  dedupe_key: string | null
+  run_at: Timestamp
+  attempts: Generated<number>
+  max_attempts: Generated<number>
+  locked_until: Timestamp | null
+  last_error: string | null
+  created_at: Timestamp
+  finished_at: Timestamp | null
+}
