@@ -1,0 +1,197 @@
+import { v5 as uuidV5 } from 'uuid'
+import type { Customer } from '../customers/schemas'
+import { getCustomersByIds } from '../customers/service'
+import type { Executor } from '../db/index'
+import type { Row } from '../db/types'
+import type { Deps } from '../deps'
+import { ResourceNotFound } from '../http/errors'
+import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
+import { newId } from '../lib/ids'
+import type { AuthContext } from '../organizations/service'
+import type { Product, ProductBase } from '../products/schemas'
+import { getProductsByIds } from '../products/service'
+import type { DiscountBase, SubscriptionBase } from '../subscriptions/schemas'
+import { getDiscountBases, getSubscriptionBasesByIds } from '../subscriptions/service'
+import * as repo from './repository'
+import type { Order, OrderListQuery } from './schemas'
+
+interface Related {
+  customer: Customer
+  product: ProductBase | null
+  discount: DiscountBase | null
+  subscription: SubscriptionBase | null
+}
+
+function toProductBase({ prices: _p, benefits: _b, medias: _m, attached_custom_fields: _f, ...base }: Product): ProductBase {
+  return base
+}
+
+export function toOrder(row: repo.OrderRow, related: Related): Order {
+  const createdAt = iso(row.created_at)
+  const paid = row.status === 'paid' || row.status === 'refunded' || row.status === 'partially_refunded'
+  return {
+    id: row.id,
+    created_at: createdAt,
+    modified_at: isoOrNull(row.modified_at),
+    status: row.status,
+    paid,
+    subtotal_amount: row.subtotal_amount,
+    discount_amount: row.discount_amount,
+    net_amount: row.net_amount,
+    tax_amount: row.tax_amount,
+    total_amount: row.total_amount,
+    applied_balance_amount: 0,
+    due_amount: Math.max(0, row.total_amount),
+    refunded_amount: 0,
+    refunded_tax_amount: 0,
+    currency: row.currency,
+    billing_reason: row.billing_reason,
+    billing_name: row.billing_name,
+    billing_address: row.billing_address,
+    invoice_number: null,
+    is_invoice_generated: false,
+    receipt_number: null,
+    seats: null,
+    customer_id: row.customer_id,
+    product_id: row.product_id,
+    discount_id: row.discount_id,
+    subscription_id: row.subscription_id,
+    checkout_id: row.checkout_id,
+    next_payment_attempt_at: null,
+    metadata: row.metadata,
+    custom_field_data: row.custom_field_data,
+    platform_fee_amount: 0,
+    platform_fee_currency: null,
+    customer: related.customer,
+    product: related.product,
+    discount: related.discount,
+    subscription: related.subscription,
+    // Kassa's orders have one line, the product's price; its id is derived from the order's, so it is stable.
+    items: [
+      {
+        created_at: createdAt,
+        modified_at: null,
+        id: uuidV5('item:0', row.id),
+        label: row.description,
+        amount: row.subtotal_amount,
+        tax_amount: row.tax_amount,
+        proration: false,
+        product_price_id: row.product_price_id,
+      },
+    ],
+    description: row.description,
+    refundable_amount: paid ? row.net_amount : 0,
+    refundable_tax_amount: paid ? row.tax_amount : 0,
+  }
+}
+
+/** Orders in the API shape, in the order of `rows`. */
+async function hydrate(db: Executor, organizationId: string, rows: repo.OrderRow[]): Promise<Order[]> {
+  if (rows.length === 0) return []
+  const [customers, products, discounts, subscriptions] = await Promise.all([
+    getCustomersByIds(db, organizationId, rows.map((r) => r.customer_id)),
+    getProductsByIds(db, organizationId, [...new Set(rows.map((r) => r.product_id))]),
+    getDiscountBases(db, organizationId, rows.map((r) => r.discount_id)),
+    getSubscriptionBasesByIds(db, organizationId, rows.flatMap((r) => (r.subscription_id ? [r.subscription_id] : []))),
+  ])
+  const productById = new Map(products.map((p) => [p.id, toProductBase(p)]))
+  return rows.map((row) => {
+    const customer = customers.get(row.customer_id)
+    // A foreign key within one organization makes this unreachable; fail loudly rather than answer half an order.
+    if (!customer) throw new Error(`order ${row.id}: customer ${row.customer_id} missing`)
+    return toOrder(row, {
+      customer,
+      product: productById.get(row.product_id) ?? null,
+      discount: row.discount_id ? (discounts.get(row.discount_id) ?? null) : null,
+      subscription: row.subscription_id ? (subscriptions.get(row.subscription_id) ?? null) : null,
+    })
+  })
+}
+
+export async function getOrderOrThrow(deps: Pick<Deps, 'db'>, auth: AuthContext, id: string): Promise<Order> {
+  const row = await repo.findOrder(deps.db, auth.organizationId, id)
+  if (!row) throw new ResourceNotFound()
+  return (await hydrate(deps.db, auth.organizationId, [row]))[0]!
+}
+
+export async function listOrders(deps: Pick<Deps, 'db'>, auth: AuthContext, query: OrderListQuery) {
+  const page: Page = { page: query.page, limit: query.limit }
+  if (query.organization_id && !query.organization_id.includes(auth.organizationId)) return paginated([], 0, page)
+  const { rows, total } = await repo.listOrders(
+    deps.db,
+    auth.organizationId,
+    {
+      productIds: query.product_id,
+      billingTypes: query.product_billing_type,
+      discountIds: query.discount_id,
+      customerIds: query.customer_id,
+      externalCustomerIds: query.external_customer_id,
+      checkoutIds: query.checkout_id,
+      subscriptionIds: query.subscription_id,
+      customerEmail: query.query,
+      sorting: query.sorting,
+    },
+    page,
+  )
+  return paginated(await hydrate(deps.db, auth.organizationId, rows), total, page)
+}
+
+/** An order of the organization in the API shape (for webhooks). */
+export async function getOrderById(db: Executor, organizationId: string, id: string): Promise<Order | undefined> {
+  const row = await repo.findOrder(db, organizationId, id)
+  return row ? (await hydrate(db, organizationId, [row]))[0] : undefined
+}
+
+/** The order a checkout session made, if any, in the API shape. */
+export async function getOrderByCheckoutId(db: Executor, organizationId: string, checkoutId: string): Promise<Order | undefined> {
+  const row = await repo.findOrderByCheckoutId(db, organizationId, checkoutId)
+  return row ? (await hydrate(db, organizationId, [row]))[0] : undefined
+}
+
+export interface OrderForCheckout {
+  organizationId: string
+  customerId: string
+  /** The subscription the checkout made, for a recurring product; null for a one-time purchase. */
+  subscriptionId: string | null
+  checkout: Row<'checkouts'>
+  /** The checkout's product: the API shape or its row. */
+  product: Pick<Product, 'id' | 'name'>
+  now: Date
+}
+
+/**
+ * The paid order a successful checkout makes. Runs inside the caller's transaction and opens none.
+ * One order per checkout, enforced by `orders_checkout_id_key`: a second call, even a concurrent one,
+ * returns the first order with `created: false`.
+ */
+export async function createOrderForCheckout(tx: Executor, input: OrderForCheckout): Promise<{ order: Order; created: boolean }> {
+  const { checkout, product, now } = input
+  if (product.id !== checkout.product_id) throw new Error(`createOrderForCheckout: product ${product.id} is not the checkout's product`)
+  const inserted = await repo.insertOrderIfAbsent(tx, {
+    id: newId(),
+    organization_id: input.organizationId,
+    customer_id: input.customerId,
+    product_id: checkout.product_id,
+    product_price_id: checkout.product_price_id,
+    discount_id: checkout.discount_id,
+    subscription_id: input.subscriptionId,
+    checkout_id: checkout.id,
+    status: 'paid',
+    billing_reason: input.subscriptionId ? 'subscription_create' : 'purchase',
+    subtotal_amount: checkout.amount,
+    discount_amount: checkout.discount_amount,
+    net_amount: checkout.net_amount,
+    tax_amount: checkout.tax_amount,
+    total_amount: checkout.total_amount,
+    currency: checkout.currency,
+    billing_name: checkout.customer_billing_name ?? checkout.customer_name ?? null,
+    billing_address: checkout.customer_billing_address ? JSON.stringify(checkout.customer_billing_address) : null,
+    description: product.name,
+    metadata: JSON.stringify(checkout.metadata ?? {}),
+    custom_field_data: JSON.stringify(checkout.custom_field_data ?? {}),
+    created_at: now,
+  })
+  const row = inserted ?? (await repo.findOrderByCheckoutId(tx, input.organizationId, checkout.id))
+  if (!row) throw new Error(`createOrderForCheckout: order of checkout ${checkout.id} not visible`)
+  return { order: (await hydrate(tx, input.organizationId, [row]))[0]!, created: inserted !== undefined }
+}

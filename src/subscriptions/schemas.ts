@@ -1,0 +1,119 @@
+import { z } from 'zod'
+import { Customer } from '../customers/schemas'
+import {
+  DiscountFixedOnceForeverDuration,
+  DiscountFixedRepeatDuration,
+  DiscountPercentageOnceForeverDuration,
+  DiscountPercentageRepeatDuration,
+} from '../discounts/schemas'
+import {
+  MetadataOutput,
+  NullableTimestamp,
+  Timestamp,
+  Uuid,
+  listOf,
+  paginationQuery,
+  queryBoolean,
+  sortingQuery,
+  stringList,
+} from '../http/schemas'
+import { Interval, Product, ProductPrice } from '../products/schemas'
+
+export const SubscriptionStatus = z
+  .enum(['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'])
+  .describe('The status of the subscription.')
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>
+
+export const CustomerCancellationReason = z.enum([
+  'customer_service',
+  'low_quality',
+  'missing_features',
+  'switched_service',
+  'too_complex',
+  'too_expensive',
+  'unused',
+  'other',
+])
+
+/** A discount as orders and subscriptions embed it: without its product restrictions (Polar's `DiscountBase`). */
+export const DiscountBase = z
+  .union([
+    DiscountFixedOnceForeverDuration.omit({ products: true }),
+    DiscountFixedRepeatDuration.omit({ products: true }),
+    DiscountPercentageOnceForeverDuration.omit({ products: true }),
+    DiscountPercentageRepeatDuration.omit({ products: true }),
+  ])
+  .describe('The discount applied, if any.')
+export type DiscountBase = z.infer<typeof DiscountBase>
+
+export const CustomFieldDataOutput = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).nullable())
+  .describe('Key-value object storing custom field values, by field slug.')
+
+/** The subscription's own fields, as orders embed it (Polar's `OrderSubscription`). */
+export const SubscriptionBase = z.object({
+  metadata: MetadataOutput,
+  created_at: Timestamp.describe('Creation timestamp of the object.'),
+  modified_at: NullableTimestamp.describe('Last modification timestamp of the object.'),
+  id: Uuid.describe('The ID of the subscription.'),
+  amount: z.number().int().describe('The amount of the subscription, in cents, after discount.'),
+  currency: z.string().describe('The currency of the subscription.'),
+  recurring_interval: Interval.describe('The interval at which the subscription recurs.'),
+  recurring_interval_count: z.number().int().describe('Number of interval units of the subscription.'),
+  status: SubscriptionStatus,
+  current_period_start: Timestamp.describe('The start timestamp of the current billing period.'),
+  current_period_end: Timestamp.describe('The end timestamp of the current billing period.'),
+  current_meter_period_start: z.null().describe('Meters are not part of Kassa: always null.'),
+  current_meter_period_end: z.null().describe('Meters are not part of Kassa: always null.'),
+  trial_start: NullableTimestamp.describe('The start timestamp of the trial period, if any.'),
+  trial_end: NullableTimestamp.describe('The end timestamp of the trial period, if any.'),
+  cancel_at_period_end: z.boolean().describe('Whether the subscription will be canceled at the end of the current period.'),
+  canceled_at: NullableTimestamp.describe('The timestamp when the subscription was canceled.'),
+  started_at: NullableTimestamp.describe('The timestamp when the subscription started.'),
+  ends_at: NullableTimestamp.describe('The timestamp when the subscription will end.'),
+  ended_at: NullableTimestamp.describe('The timestamp when the subscription ended.'),
+  past_due_at: NullableTimestamp.describe('The timestamp when the subscription became past due.'),
+  pause_at_period_end: z.boolean().describe('Whether the subscription will be paused at the end of the current period.'),
+  paused_at: NullableTimestamp.describe('The timestamp when the subscription was paused.'),
+  resumes_at: NullableTimestamp.describe('The timestamp when a paused subscription resumes.'),
+  customer_id: Uuid.describe('The ID of the subscribed customer.'),
+  product_id: Uuid.describe('The ID of the subscribed product.'),
+  discount_id: Uuid.nullable().describe('The ID of the applied discount, if any.'),
+  checkout_id: Uuid.nullable().describe('The ID of the checkout session that made the subscription.'),
+  seats: z.number().int().nullable().describe('Seat-based subscriptions are not part of Kassa yet: always null.'),
+  customer_cancellation_reason: CustomerCancellationReason.nullable(),
+  customer_cancellation_comment: z.string().nullable(),
+})
+export type SubscriptionBase = z.infer<typeof SubscriptionBase>
+
+export const Subscription = SubscriptionBase.extend({
+  custom_field_data: CustomFieldDataOutput,
+  customer: Customer,
+  product: Product,
+  discount: DiscountBase.nullable(),
+  prices: z.array(ProductPrice).describe('The price(s) the subscription is billed on.'),
+  meters: z.array(z.never()).describe('Meters are not part of Kassa: always empty.'),
+  pending_update: z.null().describe('Scheduled plan changes are not part of Kassa: always null.'),
+}).describe('A subscription, made when a checkout for a recurring product succeeds.')
+export type Subscription = z.infer<typeof Subscription>
+
+export const SubscriptionList = listOf(Subscription)
+
+export const SubscriptionListQuery = z.object({
+  organization_id: stringList(Uuid).optional().describe('Filter by organization ID.'),
+  product_id: stringList(Uuid).optional().describe('Filter by product ID.'),
+  customer_id: stringList(Uuid).optional().describe('Filter by customer ID.'),
+  external_customer_id: stringList(z.string()).optional().describe('Filter by customer external ID.'),
+  discount_id: stringList(Uuid).optional().describe('Filter by discount ID.'),
+  active: queryBoolean.optional().describe('Filter by active (trialing or active) or inactive subscription.'),
+  status: stringList(SubscriptionStatus).optional().describe('Filter by subscription status.'),
+  cancel_at_period_end: queryBoolean.optional().describe('Filter by subscriptions that are set to cancel at period end.'),
+  customer_cancellation_reason: stringList(CustomerCancellationReason).optional().describe('Filter by customer cancellation reason.'),
+  canceled_at_after: z.iso.datetime({ offset: true }).optional().describe('Filter by cancellation date (after or equal to).'),
+  canceled_at_before: z.iso.datetime({ offset: true }).optional().describe('Filter by cancellation date (before or equal to).'),
+  ...paginationQuery,
+  sorting: sortingQuery(['customer', 'status', 'started_at', 'current_period_end', 'ended_at', 'ends_at', 'amount', 'product', 'discount'], '-started_at'),
+})
+export type SubscriptionListQuery = z.infer<typeof SubscriptionListQuery>
+
+export const SubscriptionIdParams = z.object({ id: Uuid.describe('The subscription ID.') })
