@@ -7,26 +7,47 @@ import { z } from 'zod'
 import type { Config } from './config'
 import type { Database } from './db/index'
 import type { Deps } from './deps'
+import { checkoutLinkRoutes } from './checkout-links/routes'
+import { checkoutPageRoutes } from './checkout-page/routes'
+import { checkoutRoutes } from './checkouts/routes'
 import { customFieldRoutes } from './custom-fields/routes'
+import { customerRoutes } from './customers/routes'
 import { discountRoutes } from './discounts/routes'
 import { registerAuth } from './http/auth'
 import { registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
 import { newId } from './lib/ids'
 import { systemClock, type Clock } from './lib/clock'
+import { orderRoutes } from './orders/routes'
+import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
+import { subscriptionRoutes } from './subscriptions/routes'
 
 export interface BuildAppOptions {
   config: Config
   database: Database
   clock?: Clock
+  payments?: PaymentProcessor
+  wakeWorker?: () => void
   logger?: FastifyServerOptions['logger']
 }
 
 export const API_VERSION = '0.1.0'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: Deps
+  }
+}
+
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
-  const deps: Deps = { db: opts.database.db, clock: opts.clock ?? systemClock, config: opts.config }
+  const deps: Deps = {
+    db: opts.database.db,
+    clock: opts.clock ?? systemClock,
+    config: opts.config,
+    payments: opts.payments ?? sandboxProcessor,
+    wakeWorker: opts.wakeWorker,
+  }
   const app = Fastify({
     logger: opts.logger ?? { level: opts.config.logLevel },
     bodyLimit: 1024 * 1024,
@@ -36,6 +57,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>()
 
+  // main.ts starts the job worker with the same deps and hands `wakeWorker` back through here.
+  app.decorate('deps', deps)
   app.setValidatorCompiler(zodValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
@@ -84,6 +107,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(productRoutes, { prefix: '/v1/products', deps })
   await app.register(discountRoutes, { prefix: '/v1/discounts', deps })
   await app.register(customFieldRoutes, { prefix: '/v1/custom-fields', deps })
+  await app.register(customerRoutes, { prefix: '/v1/customers', deps })
+  await app.register(orderRoutes, { prefix: '/v1/orders', deps })
+  await app.register(subscriptionRoutes, { prefix: '/v1/subscriptions', deps })
+  await app.register(checkoutLinkRoutes, { prefix: '/v1/checkout-links', deps })
+  await app.register(checkoutRoutes, { prefix: '/v1/checkouts', deps })
+  await app.register(checkoutPageRoutes, { deps })
 
   return app
 }

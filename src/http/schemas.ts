@@ -74,3 +74,20 @@ export const commonErrors = {
   403: ErrorBody.describe('The token lacks the required scope.'),
   422: ValidationErrorBody.describe('Validation error.'),
 } as const
+
+/**
+ * An absolute http(s) URL (at most 2083 characters, as Polar). `javascript:`, `data:` and
+ * protocol-relative URLs are refused. `{CHECKOUT_ID}` placeholders survive validation.
+ */
+export const HttpUrl = z
+  .string()
+  .trim()
+  .max(2083)
+  .refine((v) => {
+    try {
+      const u = new URL(v.replaceAll('{CHECKOUT_ID}', 'CHECKOUT_ID'))
+      return (u.protocol === 'http:' || u.protocol === 'https:') && /^https?:\/\//i.test(v) && u.hostname.length > 0
+    } catch {
+      return false
+    }
+  }, { message: 'Input should be a valid URL with an http or https scheme', params: { type: 'url_scheme' } })

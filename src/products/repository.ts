@@ -98,3 +98,14 @@ export async function archivePricesExcept(db: Executor, productId: string, keep:
   if (keep.length) q = q.where('id', 'not in', keep)
   await q.execute()
 }
+
+export async function findPriceProductId(db: Executor, organizationId: string, priceId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('product_prices as pp')
+    .innerJoin('products as p', 'p.id', 'pp.product_id')
+    .select('pp.product_id')
+    .where('pp.id', '=', priceId)
+    .where('p.organization_id', '=', organizationId)
+    .executeTakeFirst()
+  return row?.product_id
+}

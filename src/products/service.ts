@@ -231,3 +231,6 @@ export async function getProductsByIds(db: Executor, organizationId: string, ids
   const byId = new Map(rows.map((r) => [r.id, r]))
   return hydrate(db, ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])))
 }
+
+/** The product a price belongs to, within the organization. */
+export const findPriceProductId = (db: Executor, organizationId: string, priceId: string) => repo.findPriceProductId(db, organizationId, priceId)

@@ -1,0 +1,159 @@
+import { upsertCustomerForCheckout } from '../customers/service'
+import type { Deps } from '../deps'
+import { PaymentError, RequestValidationError, ResourceNotFound, type ValidationIssue } from '../http/errors'
+import { enqueue } from '../jobs/queue'
+import type { JobHandlers } from '../jobs/worker'
+import { createOrderForCheckout } from '../orders/service'
+import { sandboxProcessor } from '../payments/processor'
+import { createSubscriptionForCheckout } from '../subscriptions/service'
+import { isFilled } from '../custom-fields/values'
+import { addInterval } from '../lib/time'
+import * as repo from './repository'
+import type { CheckoutConfirm, CheckoutPublic } from './schemas'
+import {
+  activeTrial,
+  applyChanges,
+  assertOpen,
+  isDiscountApplicableTo,
+  loadContext,
+  priceColumns,
+  selectedProduct,
+  toCheckoutPublic,
+  type CheckoutContext,
+  type CheckoutRow,
+} from './service'
+
+type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
+
+export const SETTLE_JOB = 'checkouts.settle'
+export const EXPIRE_JOB = 'checkouts.expire'
+
+/** What must be filled before paying: email, required custom fields, the billing address when asked. */
+function missingFields(row: CheckoutRow, ctx: CheckoutContext): ValidationIssue[] {
+  const issues: ValidationIssue[] = []
+  if (!row.customer_email) issues.push({ loc: ['body', 'customer_email'], msg: 'Field required', type: 'missing' })
+  for (const { custom_field: field, required } of selectedProduct(row, ctx)?.attached_custom_fields ?? []) {
+    if (required && !isFilled(field, row.custom_field_data[field.slug])) {
+      issues.push({ loc: ['body', 'custom_field_data', field.slug], msg: 'Field required', type: 'missing' })
+    }
+  }
+  if (row.require_billing_address) {
+    const a = row.customer_billing_address
+    if (!a) issues.push({ loc: ['body', 'customer_billing_address'], msg: 'Field required', type: 'missing' })
+    else for (const k of ['line1', 'city', 'postal_code'] as const) if (!a[k]) issues.push({ loc: ['body', 'customer_billing_address', k], msg: 'Field required', type: 'missing' })
+  }
+  return issues
+}
+
+class DiscountExhausted extends Error {}
+
+/**
+ * The buyer pays. Checks the session is complete, authorizes the payment (a decline is a 400 and
+ * leaves the session open for another try), reserves the discount redemption, marks the session
+ * confirmed and queues its settlement, all in one transaction under the session's row lock, so a
+ * second confirm finds it no longer open and can never make a second order.
+ */
+export async function confirmCheckout(deps: D, clientSecret: string, input: CheckoutConfirm): Promise<CheckoutPublic & { status: 'confirmed'; customer_session_token: null }> {
+  const processor = deps.payments ?? sandboxProcessor
+  const { confirmation_token_id: token, ...changes } = input
+  try {
+    const confirmed = await deps.db.transaction().execute(async (tx) => {
+      const now = deps.clock.now()
+      const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
+      if (!row) throw new ResourceNotFound()
+      assertOpen(row, now)
+      const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), changes, now, { merchant: false })
+
+      const missing = missingFields(next, ctx)
+      const trial = activeTrial(next, selectedProduct(next, ctx))
+      const due = next.total_amount > 0 && !trial
+      const needsMethod = next.total_amount > 0 // a trial still needs a card to charge later
+      if (needsMethod && !token) missing.push({ loc: ['body', 'confirmation_token_id'], msg: 'Field required', type: 'missing' })
+      if (missing.length) throw new RequestValidationError(missing)
+
+      if (token) {
+        const auth = await processor.authorize({ token, amount: due ? next.total_amount : 0, currency: next.currency, checkoutId: next.id })
+        if (!auth.ok) throw new PaymentError(auth.message)
+      }
+      if (next.discount_id && isDiscountApplicableTo(next, ctx, now)) {
+        if (!(await repo.redeemDiscount(tx, next.discount_id, next.id, now))) throw new DiscountExhausted()
+      }
+      const saved = await repo.updateCheckout(tx, next.id, { ...patch, status: 'confirmed', confirmed_at: now, modified_at: now })
+      await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
+      return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
+    })
+    deps.wakeWorker?.()
+    return { ...confirmed, status: 'confirmed', customer_session_token: null }
+  } catch (err) {
+    if (!(err instanceof DiscountExhausted)) throw err
+    // The discount ran out between page load and payment: drop it so the buyer sees the real total.
+    await dropDiscount(deps, clientSecret)
+    throw new RequestValidationError([
+      { loc: ['body', 'discount_code'], msg: 'This discount is no longer available; the total has been updated.', type: 'value_error' },
+    ])
+  }
+}
+
+async function dropDiscount(deps: D, clientSecret: string): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
+    if (!row || row.status !== 'open') return
+    const ctx = await loadContext(tx, row)
+    const next = { ...row, discount_id: null }
+    await repo.updateCheckout(tx, row.id, { discount_id: null, ...priceColumns(next, { ...ctx, discount: null }, now), modified_at: now })
+  })
+}
+
+/**
+ * Settlement (the job): captures the payment, then makes the customer, the subscription (recurring
+ * products) and the order in one transaction. Idempotent: a session that is no longer `confirmed`
+ * is left alone, and orders and subscriptions are unique per session.
+ */
+export async function settleCheckout(deps: D, checkoutId: string, token: string | null): Promise<void> {
+  const processor = deps.payments ?? sandboxProcessor
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const row = await repo.findCheckoutById(tx, checkoutId, { forUpdate: true })
+    if (!row || row.status !== 'confirmed') return
+    const ctx = await loadContext(tx, row)
+    const product = selectedProduct(row, ctx)
+    if (!product) throw new Error(`checkout ${checkoutId}: product ${row.product_id} not found`)
+    const trial = activeTrial(row, product)
+
+    const capture = await processor.capture({ token, amount: trial ? 0 : row.total_amount, currency: row.currency, checkoutId })
+    if (!capture.ok) {
+      await repo.releaseDiscount(tx, checkoutId)
+      await repo.updateCheckout(tx, checkoutId, { status: 'failed', payment_error: capture.message, modified_at: now })
+      return
+    }
+    const { customer } = await upsertCustomerForCheckout(tx, {
+      organizationId: row.organization_id,
+      email: row.customer_email!,
+      name: row.customer_name,
+      billingAddress: row.customer_billing_address,
+      taxId: row.customer_tax_id,
+      externalId: row.external_customer_id,
+      now,
+    })
+    const trialEnd = trial ? addInterval(now, trial.interval, trial.count) : null
+    const subscription = product.is_recurring
+      ? (await createSubscriptionForCheckout(tx, { organizationId: row.organization_id, customerId: customer.id, checkout: row, product, trialEnd, now })).subscription
+      : null
+    // A trial's first order is free: the first charge comes when the trial ends.
+    const charged = trial ? { ...row, amount: 0, discount_amount: 0, net_amount: 0, tax_amount: 0, total_amount: 0 } : row
+    await createOrderForCheckout(tx, { organizationId: row.organization_id, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, now })
+    await repo.updateCheckout(tx, checkoutId, { status: 'succeeded', customer_id: customer.id, modified_at: now })
+  })
+}
+
+export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock'>): Promise<number> {
+  return (await repo.expireCheckouts(deps.db, deps.clock.now())).length
+}
+
+export const checkoutJobHandlers: JobHandlers = {
+  [SETTLE_JOB]: (deps, payload: { checkout_id: string; token: string | null }) => settleCheckout(deps, payload.checkout_id, payload.token),
+  [EXPIRE_JOB]: async (deps) => {
+    await expireCheckouts(deps)
+  },
+}

@@ -1,0 +1,80 @@
+/**
+ * Checkout arithmetic, pure: the server owns every total. Amounts are integers in the currency's
+ * minor unit. Percentage discounts round half up to the cent: 20% of 999 is 199.8 → 200.
+ */
+
+export interface PriceTerms {
+  amount_type: 'fixed' | 'custom'
+  price_currency: string
+  price_amount: number | null
+  minimum_amount: number | null
+  maximum_amount: number | null
+  preset_amount: number | null
+}
+
+export interface DiscountTerms {
+  id: string
+  type: 'fixed' | 'percentage'
+  basis_points: number | null
+  amount: number | null
+  currency: string | null
+  starts_at: Date | string | null
+  ends_at: Date | string | null
+  max_redemptions: number | null
+  redemptions_count: number
+  /** Empty: any product. */
+  product_ids: string[]
+}
+
+export interface Amounts {
+  amount: number
+  discount_amount: number
+  net_amount: number
+  tax_amount: number
+  total_amount: number
+}
+
+/** The amount a pay-what-you-want price starts at: its preset, else its minimum. */
+export function defaultCustomAmount(price: PriceTerms): number {
+  return price.preset_amount ?? price.minimum_amount ?? 0
+}
+
+/** Whether `amount` is acceptable for the price (fixed prices take only their own amount). */
+export function isAmountAllowed(price: PriceTerms, amount: number): boolean {
+  if (!Number.isSafeInteger(amount) || amount < 0) return false
+  if (price.amount_type === 'fixed') return amount === price.price_amount
+  if (amount < (price.minimum_amount ?? 0)) return false
+  return price.maximum_amount == null || amount <= price.maximum_amount
+}
+
+/** The price's amount for this session: fixed, or the buyer's chosen amount (kept within bounds). */
+export function baseAmount(price: PriceTerms, chosen: number | null | undefined): number {
+  if (price.amount_type === 'fixed') return price.price_amount ?? 0
+  return chosen != null && isAmountAllowed(price, chosen) ? chosen : defaultCustomAmount(price)
+}
+
+/** Can this discount be redeemed now on this product and currency? */
+export function isDiscountApplicable(discount: DiscountTerms, productId: string, currency: string, now: Date): boolean {
+  if (discount.starts_at && new Date(discount.starts_at) > now) return false
+  if (discount.ends_at && new Date(discount.ends_at) <= now) return false
+  if (discount.max_redemptions != null && discount.redemptions_count >= discount.max_redemptions) return false
+  if (discount.product_ids.length > 0 && !discount.product_ids.includes(productId)) return false
+  if (discount.type === 'fixed' && discount.currency !== currency) return false
+  return true
+}
+
+export function discountAmount(discount: Pick<DiscountTerms, 'type' | 'basis_points' | 'amount'>, amount: number): number {
+  if (amount <= 0) return 0
+  if (discount.type === 'percentage') {
+    const bp = discount.basis_points ?? 0
+    return Math.min(amount, Math.floor((amount * bp + 5000) / 10000))
+  }
+  return Math.min(amount, discount.amount ?? 0)
+}
+
+/** Totals for an amount and an (already applicable, or null) discount. Tax is 0 for now. */
+export function computeAmounts(amount: number, discount: Pick<DiscountTerms, 'type' | 'basis_points' | 'amount'> | null): Amounts {
+  const d = discount ? discountAmount(discount, amount) : 0
+  const net = amount - d
+  return { amount, discount_amount: d, net_amount: net, tax_amount: 0, total_amount: net }
+}

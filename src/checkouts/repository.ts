@@ -1,0 +1,108 @@
+import { sql } from 'kysely'
+import type { Executor } from '../db/index'
+import { applySorting, fetchPage, likePattern } from '../db/helpers'
+import type { CheckoutStatus, NewRow, Row, RowUpdate } from '../db/types'
+import type { Page } from '../http/schemas'
+
+export type CheckoutRow = Row<'checkouts'>
+
+export async function insertCheckout(db: Executor, row: NewRow<'checkouts'>): Promise<void> {
+  await db.insertInto('checkouts').values(row).execute()
+}
+
+export async function insertCheckoutReturning(db: Executor, row: NewRow<'checkouts'>): Promise<CheckoutRow> {
+  return db.insertInto('checkouts').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findCheckout(db: Executor, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = db.selectFrom('checkouts').selectAll().where('id', '=', id).where('organization_id', '=', organizationId)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+export async function findCheckoutById(db: Executor, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = db.selectFrom('checkouts').selectAll().where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+export async function findCheckoutBySecret(db: Executor, clientSecret: string, opts: { forUpdate?: boolean } = {}) {
+  let q = db.selectFrom('checkouts').selectAll().where('client_secret', '=', clientSecret)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+export interface CheckoutFilter {
+  productIds?: string[]
+  customerIds?: string[]
+  externalCustomerIds?: string[]
+  linkIds?: string[]
+  statuses?: CheckoutStatus[]
+  query?: string
+  sorting: string[]
+}
+
+/** Status as readers must see it: an open session past its expiry is expired, even before the job runs. */
+export const effectiveStatus = (now: Date) =>
+  sql<CheckoutStatus>`case when status = 'open' and expires_at <= ${now} then 'expired' else status end`
+
+export async function listCheckouts(db: Executor, organizationId: string, filter: CheckoutFilter, page: Page, now: Date) {
+  let q = db.selectFrom('checkouts').where('organization_id', '=', organizationId)
+  if (filter.productIds?.length) q = q.where('product_id', 'in', filter.productIds)
+  if (filter.customerIds?.length) q = q.where('customer_id', 'in', filter.customerIds)
+  if (filter.externalCustomerIds?.length) q = q.where('external_customer_id', 'in', filter.externalCustomerIds)
+  if (filter.linkIds?.length) q = q.where('checkout_link_id', 'in', filter.linkIds)
+  if (filter.statuses?.length) q = q.where(effectiveStatus(now), 'in', filter.statuses)
+  if (filter.query) q = q.where('customer_email', 'ilike', likePattern(filter.query))
+  const sortable = { created_at: 'created_at', expires_at: 'expires_at', status: effectiveStatus(now) }
+  return fetchPage(q, (qb) => applySorting(qb.selectAll(), filter.sorting, sortable), page) as Promise<{ rows: CheckoutRow[]; total: number }>
+}
+
+export async function updateCheckout(db: Executor, id: string, patch: RowUpdate<'checkouts'>): Promise<CheckoutRow> {
+  return db.updateTable('checkouts').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+/** Marks open sessions past their expiry as expired; returns how many. */
+export async function expireCheckouts(db: Executor, now: Date, limit = 1000): Promise<string[]> {
+  const rows = await db
+    .updateTable('checkouts')
+    .set({ status: 'expired', modified_at: now })
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('checkouts').select('id').where('status', '=', 'open').where('expires_at', '<=', now).orderBy('expires_at').limit(limit),
+    )
+    .where('status', '=', 'open')
+    .returning('id')
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/**
+ * Counts a redemption against the discount's limit, atomically: the conditional update takes the
+ * row lock, so concurrent confirms on PostgreSQL can never push the count past `max_redemptions`.
+ */
+export async function redeemDiscount(db: Executor, discountId: string, checkoutId: string, now: Date): Promise<boolean> {
+  const row = await db
+    .updateTable('discounts')
+    .set((eb) => ({ redemptions_count: eb('redemptions_count', '+', 1) }))
+    .where('id', '=', discountId)
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.or([eb('max_redemptions', 'is', null), eb('redemptions_count', '<', eb.ref('max_redemptions'))]))
+    .returning('id')
+    .executeTakeFirst()
+  if (!row) return false
+  await db.insertInto('discount_redemptions').values({ discount_id: discountId, checkout_id: checkoutId, created_at: now }).execute()
+  return true
+}
+
+/** Gives a redemption back (a payment that failed after confirm). */
+export async function releaseDiscount(db: Executor, checkoutId: string): Promise<void> {
+  const r = await db.deleteFrom('discount_redemptions').where('checkout_id', '=', checkoutId).returning('discount_id').executeTakeFirst()
+  if (r) {
+    await db
+      .updateTable('discounts')
+      .set((eb) => ({ redemptions_count: eb('redemptions_count', '-', 1) }))
+      .where('id', '=', r.discount_id)
+      .where('redemptions_count', '>', 0)
+      .execute()
+  }
+}

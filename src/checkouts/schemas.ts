@@ -1,0 +1,219 @@
+import { z } from 'zod'
+import { DiscountBase } from '../checkout-links/schemas'
+import { HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
+import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
+
+export const CheckoutStatus = z.enum(['open', 'expired', 'confirmed', 'succeeded', 'failed'])
+
+export const CustomFieldData = z
+  .record(z.string().max(100), z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]))
+  .refine((m) => Object.keys(m).length <= 50, { message: 'Dictionary should have at most 50 items', params: { type: 'too_long' } })
+  .describe('Values of the custom fields, keyed by slug.')
+
+export const AddressInput = z.object({
+  line1: z.string().max(256).nullish(),
+  line2: z.string().max(256).nullish(),
+  postal_code: z.string().max(32).nullish(),
+  city: z.string().max(128).nullish(),
+  state: z.string().max(128).nullish(),
+  country: z.string().regex(/^[A-Za-z]{2}$/).transform((c) => c.toUpperCase()).describe('ISO 3166-1 alpha-2 country code.'),
+})
+export const Address = z.object({
+  line1: z.string().nullable().optional(),
+  line2: z.string().nullable().optional(),
+  postal_code: z.string().nullable().optional(),
+  city: z.string().nullable().optional(),
+  state: z.string().nullable().optional(),
+  country: z.string(),
+})
+
+const Email = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'value is not a valid email address').describe('Email of the customer.')
+const CustomerName = z.string().trim().max(256)
+const Amount = z.number().int().min(0).max(99_999_999)
+const LocaleTag = z.string().max(35).describe('IETF BCP 47 language tag (`en`, `fr`, `pt-BR`, …).')
+
+/** What the buyer may change, on the client endpoints and when confirming. */
+const buyerFields = {
+  custom_field_data: CustomFieldData.optional(),
+  product_id: Uuid.nullish().describe('Select another of the checkout\'s products.'),
+  product_price_id: Uuid.nullish().describe('Deprecated: select a product by one of its prices.'),
+  amount: Amount.nullish().describe('Amount in cents, for pay-what-you-want prices.'),
+  seats: z.number().int().min(1).nullish().describe('Accepted for compatibility; seat-based pricing is not supported yet.'),
+  is_business_customer: z.boolean().nullish(),
+  customer_name: CustomerName.nullish(),
+  customer_email: Email.nullish(),
+  customer_billing_name: CustomerName.nullish(),
+  customer_billing_address: AddressInput.nullish(),
+  customer_tax_id: z.string().max(64).nullish(),
+  locale: LocaleTag.nullish(),
+}
+
+export const CheckoutUpdatePublic = z
+  .object({
+    ...buyerFields,
+    discount_code: z.string().max(256).nullish().describe('Apply a discount code; `null` removes the applied discount.'),
+    allow_trial: z.literal(false).nullish().describe('Set to `false` to skip the trial.'),
+  })
+  .describe('Update a checkout session from the checkout page.')
+export type CheckoutUpdatePublic = z.infer<typeof CheckoutUpdatePublic>
+
+export const CheckoutConfirm = CheckoutUpdatePublic.extend({
+  confirmation_token_id: z.string().max(256).nullish().describe('Payment method token: `tok_sandbox_success` succeeds, `tok_sandbox_decline` is declined. Not needed when nothing is due.'),
+}).describe('Confirm a checkout session: the buyer pays.')
+export type CheckoutConfirm = z.infer<typeof CheckoutConfirm>
+
+const merchantFields = {
+  trial_interval: Interval.nullish(),
+  trial_interval_count: z.number().int().min(1).max(1000).nullish(),
+  metadata: MetadataInput.optional(),
+  discount_id: Uuid.nullish(),
+  allow_discount_codes: z.boolean().optional(),
+  require_billing_address: z.boolean().optional(),
+  allow_trial: z.boolean().optional(),
+  customer_ip_address: z.string().max(64).nullish(),
+  customer_metadata: MetadataInput.nullish(),
+  success_url: HttpUrl.nullish(),
+  return_url: HttpUrl.nullish(),
+  embed_origin: z.string().max(256).nullish(),
+  currency: Currency.nullish(),
+}
+
+export const CheckoutCreate = z
+  .object({
+    ...merchantFields,
+    ...buyerFields,
+    allow_discount_codes: z.boolean().default(true),
+    require_billing_address: z.boolean().default(false),
+    allow_trial: z.boolean().default(true),
+    products: z.array(Uuid).min(1).max(50).optional().describe('Products the buyer can choose from; the first is selected.'),
+    product_id: Uuid.nullish().describe('Deprecated single-product form.'),
+    product_price_id: Uuid.nullish().describe('Deprecated single-price form.'),
+    customer_id: Uuid.nullish(),
+    external_customer_id: z.string().max(256).nullish(),
+    subscription_id: Uuid.nullish().describe('Not supported: upgrades come later.'),
+    min_seats: z.number().int().nullish(),
+    max_seats: z.number().int().nullish(),
+    metadata: MetadataInput.default({}),
+  })
+  .describe('Create a checkout session.')
+export type CheckoutCreate = z.infer<typeof CheckoutCreate>
+
+export const CheckoutUpdate = z
+  .object({ ...buyerFields, ...merchantFields })
+  .describe('Update a checkout session. Only the keys sent are changed.')
+export type CheckoutUpdate = z.infer<typeof CheckoutUpdate>
+
+export const CheckoutProduct = ProductBase.extend({
+  prices: z.array(ProductPrice),
+  benefits: z.array(z.never()),
+  medias: z.array(z.never()),
+})
+
+const BillingFieldMode = z.enum(['required', 'optional', 'disabled'])
+
+export const CheckoutBase = z.object({
+  id: Uuid,
+  created_at: Timestamp,
+  modified_at: NullableTimestamp,
+  custom_field_data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  payment_processor: z.literal('stripe'),
+  status: CheckoutStatus,
+  client_secret: z.string(),
+  url: z.string().describe('URL of the hosted checkout page.'),
+  expires_at: Timestamp,
+  success_url: z.string(),
+  return_url: z.string().nullable(),
+  embed_origin: z.string().nullable(),
+  amount: z.number().int(),
+  seats: z.number().int().nullable(),
+  min_seats: z.null(),
+  max_seats: z.null(),
+  discount_amount: z.number().int(),
+  net_amount: z.number().int(),
+  tax_amount: z.number().int().nullable(),
+  tax_behavior: z.null(),
+  total_amount: z.number().int(),
+  currency: z.string(),
+  allow_trial: z.boolean().nullable(),
+  active_trial_interval: Interval.nullable(),
+  active_trial_interval_count: z.number().int().nullable(),
+  trial_end: NullableTimestamp,
+  organization_id: Uuid,
+  product_id: Uuid.nullable(),
+  product_price_id: Uuid.nullable(),
+  discount_id: Uuid.nullable(),
+  allow_discount_codes: z.boolean(),
+  require_billing_address: z.boolean(),
+  is_discount_applicable: z.boolean(),
+  is_free_product_price: z.boolean(),
+  is_payment_required: z.boolean(),
+  is_payment_setup_required: z.boolean(),
+  is_payment_form_required: z.boolean(),
+  customer_id: Uuid.nullable(),
+  is_business_customer: z.boolean(),
+  customer_name: z.string().nullable(),
+  customer_email: z.string().nullable(),
+  customer_ip_address: z.string().nullable(),
+  customer_billing_name: z.string().nullable(),
+  customer_billing_address: Address.nullable(),
+  customer_tax_id: z.string().nullable(),
+  locale: z.string().nullable(),
+  payment_processor_metadata: z.record(z.string(), z.string()),
+  billing_address_fields: z.object({ country: BillingFieldMode, state: BillingFieldMode, city: BillingFieldMode, postal_code: BillingFieldMode, line1: BillingFieldMode, line2: BillingFieldMode }),
+  products: z.array(CheckoutProduct),
+  product: CheckoutProduct.nullable(),
+  product_price: ProductPrice.nullable(),
+  prices: z.record(z.string(), z.array(ProductPrice)).nullable(),
+  discount: DiscountBase.nullable(),
+  attached_custom_fields: z.array(AttachedCustomField).nullable(),
+})
+
+/** The merchant's view (API token). */
+export const Checkout = CheckoutBase.extend({
+  trial_interval: Interval.nullable(),
+  trial_interval_count: z.number().int().nullable(),
+  metadata: MetadataOutput,
+  external_customer_id: z.string().nullable(),
+  subscription_id: z.null(),
+  customer_metadata: MetadataOutput,
+  checkout_link_id: Uuid.nullable().describe('Kassa: the checkout link this session was opened from (Polar cannot tell).'),
+})
+export type Checkout = z.infer<typeof Checkout>
+
+export const CheckoutOrganization = z.object({
+  created_at: Timestamp,
+  modified_at: NullableTimestamp,
+  id: Uuid,
+  name: z.string(),
+  slug: z.string(),
+  avatar_url: z.null(),
+  proration_behavior: z.literal('invoice'),
+  allow_customer_updates: z.boolean(),
+})
+
+/** The buyer's view (client secret). */
+export const CheckoutPublic = CheckoutBase.extend({ organization: CheckoutOrganization })
+export type CheckoutPublic = z.infer<typeof CheckoutPublic>
+
+export const CheckoutPublicConfirmed = CheckoutPublic.extend({
+  status: z.literal('confirmed'),
+  customer_session_token: z.null().describe('Customer portal sessions are not part of Kassa yet.'),
+})
+
+export const CheckoutList = listOf(Checkout)
+
+export const CheckoutListQuery = z.object({
+  organization_id: stringList(Uuid).optional(),
+  product_id: stringList(Uuid).optional().describe('Filter by product ID.'),
+  customer_id: stringList(Uuid).optional().describe('Filter by customer ID.'),
+  external_customer_id: stringList(z.string().max(256)).optional(),
+  checkout_link_id: stringList(Uuid).optional().describe('Kassa: filter by the checkout link the session came from.'),
+  status: stringList(CheckoutStatus).optional().describe('Filter by checkout session status.'),
+  query: z.string().max(256).optional().describe('Filter by customer email.'),
+  ...paginationQuery,
+  sorting: sortingQuery(['created_at', 'expires_at', 'status']),
+})
+export type CheckoutListQuery = z.infer<typeof CheckoutListQuery>
+
+export const CheckoutIdParams = z.object({ id: Uuid.describe('The checkout session ID.') })
+export const CheckoutSecretParams = z.object({ client_secret: z.string().min(1).max(200).describe('The checkout session client secret.') })

@@ -1,0 +1,170 @@
+import { findLinkForVisit, type LinkForVisit } from '../checkout-links/service'
+import { parseFieldValue } from '../custom-fields/values'
+import type { Deps } from '../deps'
+import { findDiscountByCode } from '../discounts/service'
+import { newId, newSecret } from '../lib/ids'
+import { matchAcceptLanguage, matchLocale } from '../lib/locales'
+import { baseAmount, computeAmounts, isAmountAllowed, isDiscountApplicable, type DiscountTerms, type PriceTerms } from './pricing'
+import * as repo from './repository'
+import { CHECKOUT_SECRET_PREFIX, discountTerms } from './service'
+
+/** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
+const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
+const KNOWN = new Set(['product_id', 'customer_email', 'customer_name', 'discount_code', 'amount', 'locale', ...METADATA_PARAMS])
+const FIELD_PREFIX = 'custom_field_data.'
+const EMAIL_RE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/
+const MAX_LINK_QUERY = 4096
+
+export class LinkNotAvailable extends Error {
+  constructor(readonly organizationName?: string) {
+    super('This link is not available.')
+  }
+}
+
+const decode = (s: string): string | undefined => {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A forgiving query-string parser: the first value of a repeated key counts, and a pair whose
+ * percent-encoding is broken is dropped instead of breaking the link.
+ */
+export function parseVisitQuery(raw: string): Map<string, string> {
+  const out = new Map<string, string>()
+  if (!raw) return out
+  for (const part of raw.split('&')) {
+    if (!part) continue
+    const eq = part.indexOf('=')
+    const key = decode(eq < 0 ? part : part.slice(0, eq))
+    const value = decode(eq < 0 ? '' : part.slice(eq + 1))
+    if (key === undefined || value === undefined || key === '' || out.has(key)) continue
+    out.set(key, value)
+  }
+  return out
+}
+
+/** The parameters the checkout page gets: the unknown ones, re-encoded. */
+export function forwardedQuery(params: Map<string, string>): string {
+  const parts: string[] = []
+  for (const [k, v] of params) {
+    if (KNOWN.has(k) || k.startsWith(FIELD_PREFIX)) continue
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+  }
+  return parts.join('&')
+}
+
+function linkDiscountTerms(d: NonNullable<LinkForVisit['discount']>): DiscountTerms {
+  return {
+    id: d.id,
+    type: d.type,
+    basis_points: d.basis_points,
+    amount: d.amount,
+    currency: d.currency,
+    starts_at: d.starts_at,
+    ends_at: d.ends_at,
+    max_redemptions: d.max_redemptions,
+    redemptions_count: d.redemptions_count,
+    product_ids: d.product_ids,
+  }
+}
+
+export interface VisitContext {
+  rawQuery: string
+  acceptLanguage?: string
+  ip?: string
+}
+
+/**
+ * A link visit: one read for the link's configuration, one insert for the session. Every query
+ * parameter is checked on its own; a bad one is dropped and the buyer still gets a checkout.
+ */
+export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
+  const link = await findLinkForVisit(deps.db, linkSecret)
+  const sellable = link?.products.filter((p) => p.prices.length > 0) ?? []
+  if (!link || sellable.length === 0) throw new LinkNotAvailable(link?.organization_name)
+
+  const now = deps.clock.now()
+  const q = parseVisitQuery(visit.rawQuery)
+  const get = (k: string) => q.get(k)
+
+  const selected = sellable.find((p) => p.product.id === get('product_id')) ?? sellable[0]!
+  const price = selected.prices[0]!
+  const terms: PriceTerms = price
+
+  // discount_code replaces the preset discount when it is valid here; otherwise the preset stays.
+  let discount: DiscountTerms | null = link.discount ? linkDiscountTerms(link.discount) : null
+  const code = get('discount_code')?.trim()
+  if (code && link.allow_discount_codes) {
+    const found = await findDiscountByCode(deps.db, link.organization_id, code)
+    if (found) {
+      const t = discountTerms(found)
+      if (isDiscountApplicable(t, selected.product.id, price.price_currency, now)) discount = t
+    }
+  }
+  const applicable = discount && isDiscountApplicable(discount, selected.product.id, price.price_currency, now) ? discount : null
+
+  let chosen: number | null = null
+  const amountParam = get('amount')
+  if (price.amount_type === 'custom' && amountParam && /^\d{1,9}$/.test(amountParam)) {
+    const n = Number(amountParam)
+    if (isAmountAllowed(terms, n)) chosen = n
+  }
+  const amount = baseAmount(terms, chosen)
+
+  const email = get('customer_email')?.trim()
+  const name = get('customer_name')?.trim()
+  const locale = get('locale') !== undefined ? (matchLocale(get('locale')) ?? matchAcceptLanguage(visit.acceptLanguage) ?? 'en') : null
+
+  const customFieldData: Record<string, string | number | boolean | null> = {}
+  for (const { field } of selected.fields) {
+    const raw = get(FIELD_PREFIX + field.slug)
+    if (raw === undefined) continue
+    const r = parseFieldValue(field, raw)
+    if (r.ok && r.value !== null) customFieldData[field.slug] = r.value
+  }
+
+  // The link's own metadata wins; attribution parameters fill in around it.
+  const metadata: Record<string, string | number | boolean> = { ...link.metadata }
+  for (const key of METADATA_PARAMS) {
+    const v = get(key)
+    if (v === undefined || v === '' || v.length > 500 || key in metadata || Object.keys(metadata).length >= 50) continue
+    metadata[key] = v
+  }
+
+  const clientSecret = newSecret(CHECKOUT_SECRET_PREFIX)
+  await repo.insertCheckout(deps.db, {
+    id: newId(),
+    organization_id: link.organization_id,
+    client_secret: clientSecret,
+    checkout_link_id: link.id,
+    status: 'open',
+    expires_at: new Date(now.getTime() + deps.config.checkoutTtlSeconds * 1000),
+    product_ids: sellable.map((p) => p.product.id),
+    product_id: selected.product.id,
+    product_price_id: price.id,
+    currency: price.price_currency,
+    ...computeAmounts(amount, applicable),
+    discount_id: applicable?.id ?? null,
+    allow_discount_codes: link.allow_discount_codes,
+    require_billing_address: link.require_billing_address,
+    trial_interval: link.trial_interval,
+    trial_interval_count: link.trial_interval_count,
+    seats: link.seats,
+    customer_email: email && email.length <= 320 && EMAIL_RE.test(email) ? email : null,
+    customer_name: name && name.length <= 256 ? name : null,
+    customer_ip_address: visit.ip ?? null,
+    customer_metadata: '{}',
+    locale,
+    success_url: link.success_url,
+    return_url: link.return_url,
+    metadata: JSON.stringify(metadata),
+    custom_field_data: JSON.stringify(customFieldData),
+    link_query: visit.rawQuery.length <= MAX_LINK_QUERY ? visit.rawQuery : null,
+    created_at: now,
+  })
+  return { clientSecret, forward: forwardedQuery(q) }
+}
