@@ -1,7 +1,12 @@
+import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app'
+import { describeCommand, runAdminCommand } from './cli/commands'
+import { holdDataDir, type AdminSocket } from './cli/socket'
 import { ConfigError, loadConfig } from './config'
-import { migrate, openDatabase } from './db/index'
+import { migrate, openDatabase, type Database } from './db/index'
 import { seedDemoData } from './demo'
+import type { Deps } from './deps'
+import { systemClock } from './lib/clock'
 
 async function main() {
   let config
@@ -15,36 +20,67 @@ async function main() {
     throw err
   }
 
-  const database = await openDatabase(config).catch((err: Error) => {
-    process.stderr.write(`Cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : `embedded, in ${config.dataDir}`}): ${err.message}\n`)
-    process.exit(1)
-  })
-  const app = await buildApp({ config, database })
-  const log = app.log
-  const applied = await migrate(database)
-  if (applied.length) log.info({ migrations: applied }, 'database migrated')
-
-  if (config.demoData) await seedDemoData({ db: database.db, config, log })
+  let app: FastifyInstance | undefined
+  let database: Database | undefined
+  let adminSocket: AdminSocket | undefined
 
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
-    log.info({ signal }, 'shutting down: finishing in-flight requests')
+    app?.log.info({ signal }, 'shutting down: finishing in-flight requests')
     const force = setTimeout(() => {
-      log.error('shutdown took too long, exiting')
+      app?.log.error('shutdown took too long, exiting')
       process.exit(1)
     }, 15_000)
     force.unref()
     try {
-      await app.close()
-      await database.close()
+      await adminSocket?.drain()
+      await app?.close()
+      await database?.close()
+      // Last: the socket is the embedded database's lock, so it goes only once the files are closed.
+      await adminSocket?.release()
     } finally {
       process.exit(0)
     }
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+
+  // Embedded: claim the data directory before opening its files. The admin CLI then sends its commands
+  // here instead of opening the files itself; commands that arrive during start-up wait until the
+  // database is ready.
+  let ready!: (deps: Pick<Deps, 'db' | 'clock'>) => void
+  const opened = new Promise<Pick<Deps, 'db' | 'clock'>>((r) => (ready = r))
+  if (!config.databaseUrl) {
+    adminSocket = await holdDataDir({
+      dataDir: config.dataDir,
+      handler: async (command) => {
+        const result = await runAdminCommand(await opened, command)
+        app?.log.info({ admin: describeCommand(command) }, 'admin command run')
+        return result
+      },
+      onError: (err, command) => app?.log.error({ err, admin: describeCommand(command) }, 'admin command failed'),
+    }).catch((err: Error) => {
+      process.stderr.write(`Cannot use the embedded database in ${config.dataDir}: ${err.message}\n`)
+      process.exit(1)
+    })
+  }
+
+  database = await openDatabase(config).catch((err: Error) => {
+    process.stderr.write(`Cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : `embedded, in ${config.dataDir}`}): ${err.message}\n`)
+    process.exit(1)
+  })
+  app = await buildApp({ config, database })
+  const log = app.log
+  const applied = await migrate(database)
+  if (applied.length) log.info({ migrations: applied }, 'database migrated')
+
+  if (config.demoData) {
+    // The demo is a convenience: a failure is logged, and Kassa starts anyway.
+    await seedDemoData({ db: database.db, config, log }).catch((err) => log.error({ err }, 'demo data could not be created'))
+  }
+  ready({ db: database.db, clock: systemClock })
 
   await app.listen({ port: config.port, host: config.host })
   log.info(
