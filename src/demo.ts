@@ -10,6 +10,7 @@ import { createDiscount } from './discounts/service'
 import { RequestValidationError } from './http/errors'
 import { systemClock, type Clock } from './lib/clock'
 import { authenticateToken, countOrganizations, createOrganization, createUser, type AuthContext } from './organizations/service'
+import { createCheckoutLink } from './checkout-links/service'
 import { ProductCreate, type Product } from './products/schemas'
 import { createProduct } from './products/service'
 
@@ -140,8 +141,18 @@ async function createDemoCatalog(deps: SeedDeps, auth: AuthContext): Promise<Pro
  * TODO(demo-checkout-link): create a demo checkout link once checkout links exist, e.g. one link offering
  * the Sticker Pack and Pro Plan with `LAUNCH20` allowed, and return its `url` so the banner shows it.
  */
-async function createDemoLink(_deps: SeedDeps, _auth: AuthContext, _products: Product[], _config: Config): Promise<{ url: string } | undefined> {
-  return undefined
+/** One link offering the sticker pack and the Pro plan, with codes allowed: the seed's showcase. */
+async function createDemoLink(deps: SeedDeps, auth: AuthContext, products: Product[], config: Config): Promise<{ url: string } | undefined> {
+  const offered = products.filter((p) => p.prices.some((pr) => pr.amount_type === 'fixed' && pr.price_amount > 0)).map((p) => p.id)
+  const link = await createCheckoutLink({ ...deps, config }, auth, {
+    payment_processor: 'stripe',
+    products: offered.length ? offered : [products[0]!.id],
+    label: 'Demo link',
+    allow_discount_codes: true,
+    require_billing_address: false,
+    metadata: { source: 'demo' },
+  })
+  return { url: link.url }
 }
 
 function report(s: DemoSummary, opts: { config: Config; log: FastifyBaseLogger; out?: { write(s: string): unknown } | false }): void {

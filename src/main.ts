@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from './config'
 import { migrate, openDatabase, type Database } from './db/index'
 import { seedDemoData } from './demo'
 import type { Deps } from './deps'
+import { checkoutJobHandlers, EXPIRE_JOB } from './checkouts/confirm'
+import { startWorker, type Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
 
 async function main() {
@@ -23,6 +25,7 @@ async function main() {
   let app: FastifyInstance | undefined
   let database: Database | undefined
   let adminSocket: AdminSocket | undefined
+  let worker: Worker | undefined
 
   let closing = false
   const shutdown = async (signal: string) => {
@@ -37,6 +40,7 @@ async function main() {
     try {
       await adminSocket?.drain()
       await app?.close()
+      await worker?.stop()
       await database?.close()
       // Last: the socket is the embedded database's lock, so it goes only once the files are closed.
       await adminSocket?.release()
@@ -81,6 +85,13 @@ async function main() {
     await seedDemoData({ db: database.db, config, log }).catch((err) => log.error({ err }, 'demo data could not be created'))
   }
   ready({ db: database.db, clock: systemClock })
+
+  // Background work (settlement, expiry) resumes here after any crash: jobs live in the database.
+  worker = startWorker(app.deps, { ...checkoutJobHandlers }, {
+    log,
+    periodic: [{ kind: EXPIRE_JOB, everyMs: 60_000 }],
+  })
+  app.deps.wakeWorker = () => worker?.wake()
 
   await app.listen({ port: config.port, host: config.host })
   log.info(
