@@ -25,6 +25,18 @@ describe('fuzzed bodies on every create/update route', async () => {
   const discountPath = Object.keys(doc.paths).find((p) => p === '/v1/discounts')
   if (discountPath) ids['/v1/discounts'] = await seed('/v1/discounts/', { name: 'Fuzz', type: 'percentage', basis_points: 1000, duration: 'once' })
 
+  const link = await seed('/v1/checkout-links/', { payment_processor: 'stripe', products: [product] })
+  ids['/v1/checkout-links'] = link
+  const checkout = await app.inject({ method: 'POST', url: '/v1/checkouts/', headers: org.headers, payload: { products: [product] } })
+  ids['/v1/checkouts'] = checkout.json().id
+  // The client routes take the session's client secret; each confirm that succeeds closes a session,
+  // so the confirm route gets a fresh one per run (see below).
+  const secrets: Record<string, () => Promise<string>> = {
+    '/v1/checkouts/client/{client_secret}': async () => checkout.json().client_secret,
+    '/v1/checkouts/client/{client_secret}/confirm': async () =>
+      (await app.inject({ method: 'POST', url: '/v1/checkouts/', headers: org.headers, payload: { products: [product] } })).json().client_secret,
+  }
+
   const known = [product, field, ...Object.values(ids)]
   const scalar = fc.oneof(
     fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e308, '', ' ', 'usd', 'month', 'fixed', 'custom', 'percentage', 'once', 'repeating', 'text', 'select', '\u0000', 'é'.repeat(300), ...known),
@@ -55,17 +67,30 @@ describe('fuzzed bodies on every create/update route', async () => {
     '/v1/custom-fields': { type: 'select', slug: 'example', name: 'Example', properties: { options: [{ value: 'a', label: 'A' }] } },
     '/v1/discounts': { name: 'Example', type: 'fixed', amount: 100, currency: 'usd', duration: 'repeating', duration_in_months: 3, code: 'EXAMPLE', products: [product] },
     'PATCH /v1/custom-fields': { type: 'text', name: 'Renamed', properties: { min_length: 1 } },
+    '/v1/checkout-links': { payment_processor: 'stripe', products: [product], success_url: 'https://example.com/?id={CHECKOUT_ID}', metadata: { a: 'b' } },
+    'PATCH /v1/checkout-links': { label: 'Renamed', allow_discount_codes: false },
+    '/v1/checkouts': { products: [product], customer_email: 'buyer@example.com', metadata: { ref: 'x' } },
+    'PATCH /v1/checkouts': { customer_name: 'Ada', metadata: { ref: 'y' } },
+    'PATCH /v1/checkouts/client/{client_secret}': { customer_email: 'buyer@example.com', customer_name: 'Ada' },
+    'POST /v1/checkouts/client/{client_secret}/confirm': { customer_email: 'buyer@example.com', confirmation_token_id: 'tok_sandbox_success' },
     'PATCH /v1/discounts': { name: 'Renamed', code: 'RENAMED' },
   }
 
-  const routes: { method: 'POST' | 'PATCH'; url: string; example: object; keys: string[] }[] = []
+  const routes: { method: 'POST' | 'PATCH'; path: string; url: string; example: object; keys: string[] }[] = []
   for (const [path, ops] of Object.entries<any>(doc.paths)) {
     for (const method of ['post', 'patch'] as const) {
       const op = ops[method]
       if (!op?.requestBody) continue
       const base = path.replace(/\/\{id\}$/, '')
       if (path.includes('{id}') && !ids[base]) continue
-      routes.push({ method: method.toUpperCase() as 'POST' | 'PATCH', url: path.replace('{id}', ids[base] ?? ''), example: examples[`${method.toUpperCase()} ${base}`] ?? examples[base] ?? {}, keys: [...propertyNames(op.requestBody.content['application/json'].schema)] })
+      if (path.includes('{client_secret}') && !secrets[path]) continue
+      routes.push({
+        method: method.toUpperCase() as 'POST' | 'PATCH',
+        path,
+        url: path.replace('{id}', ids[base] ?? ''),
+        example: examples[`${method.toUpperCase()} ${path}`] ?? examples[`${method.toUpperCase()} ${base}`] ?? examples[base] ?? {},
+        keys: [...propertyNames(op.requestBody.content['application/json'].schema)],
+      })
     }
   }
 
@@ -74,7 +99,7 @@ describe('fuzzed bodies on every create/update route', async () => {
   })
 
   for (const route of routes) {
-    it(`${route.method} ${route.url.replace(/[0-9a-f-]{36}/, '{id}')}: zero 5xx`, async () => {
+    it(`${route.method} ${route.path}: zero 5xx`, async () => {
       const body = fc.oneof(
         value,
         fc.dictionary(fc.constantFrom(...route.keys), value, { maxKeys: route.keys.length }),
@@ -85,7 +110,8 @@ describe('fuzzed bodies on every create/update route', async () => {
       const statuses: Record<number, number> = {}
       await fc.assert(
         fc.asyncProperty(body, async (payload) => {
-          const res = await app.inject({ method: route.method, url: route.url, headers: { ...org.headers, 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
+          const url = secrets[route.path] ? route.url.replace('{client_secret}', await secrets[route.path]!()) : route.url
+          const res = await app.inject({ method: route.method, url, headers: { ...org.headers, 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
           statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1
           if (res.statusCode >= 500) throw new Error(`${res.statusCode} for ${JSON.stringify(payload)}: ${res.body}`)
         }),

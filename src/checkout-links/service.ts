@@ -167,3 +167,9 @@ export async function deleteCheckoutLink(deps: D, auth: AuthContext, id: string)
 /** The link as a visit needs it (one query), or undefined when unknown or deleted. */
 export const findLinkForVisit = (db: Executor, clientSecret: string) => repo.findLinkForVisit(db, clientSecret)
 export type { LinkForVisit } from './repository'
+
+/** The public URL of a live link, by id (for "start again" from an expired session). */
+export async function findLiveLinkUrl(deps: Pick<Deps, 'db' | 'config'>, organizationId: string, linkId: string): Promise<string | undefined> {
+  const row = await repo.findLink(deps.db, organizationId, linkId)
+  return row ? linkUrl(deps.config, row.client_secret) : undefined
+}

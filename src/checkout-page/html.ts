@@ -23,10 +23,10 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
 
 /** Security headers of every page (DESIGN.md "Safety defaults"). */
 export function pageHeaders(opts: { secretInUrl?: boolean; personal?: boolean; nonce?: string } = {}): Record<string, string> {
-  const script = opts.nonce ? `'nonce-${opts.nonce}'` : "'none'"
+  const nonce = opts.nonce ? `'nonce-${opts.nonce}'` : "'none'"
   return {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': `default-src 'none'; script-src ${script}; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'none'; script-src ${nonce}; style-src ${nonce}; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
     'x-frame-options': 'DENY',
     ...(opts.secretInUrl ? { 'referrer-policy': 'no-referrer' } : {}),
     ...(opts.personal ? { 'cache-control': 'no-store' } : {}),

@@ -42,3 +42,28 @@ export const sandboxProcessor: PaymentProcessor = {
     return { ok: true }
   },
 }
+
+/** Luhn checksum, as every card number carries. */
+export function luhnValid(digits: string): boolean {
+  if (!/^\d{12,19}$/.test(digits)) return false
+  let sum = 0
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i])
+    if (i % 2 === 1) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+  }
+  return sum % 10 === 0
+}
+
+/**
+ * The sandbox's card "tokenization": the test numbers map to their tokens, any other valid number
+ * succeeds, an invalid one is refused (undefined).
+ */
+export function sandboxTokenForCard(number: string): string | undefined {
+  const digits = number.replace(/[\s-]/g, '')
+  if (SANDBOX_CARDS[digits]) return SANDBOX_CARDS[digits]
+  return luhnValid(digits) ? SANDBOX_TOKENS.success : undefined
+}

@@ -1,0 +1,77 @@
+/**
+ * The checkout page's enhancement, plain ES2017 (no framework, no build step). Without it the page
+ * still works as a form post; with it totals update live through the client API, errors appear
+ * without a reload, and payment shows progress until the session settles.
+ */
+export const SCRIPT = String.raw`(function(){
+var d=document,b=d.body,secret=b.getAttribute('data-secret');if(!secret)return;
+var api='/v1/checkouts/client/'+secret,page=location.pathname+location.search;
+var lang=d.getElementById('k-locale');if(lang)lang.addEventListener('change',function(){lang.form.submit()});
+if(b.getAttribute('data-poll')){poll();return}
+var form=d.getElementById('k-form');if(!form)return;
+var msgs=JSON.parse(d.getElementById('k-msgs').textContent),cur=b.getAttribute('data-currency').toUpperCase();
+var digits=new Intl.NumberFormat('en',{style:'currency',currency:cur}).resolvedOptions().maximumFractionDigits;
+var pending=0,timers={};
+function $(id){return d.getElementById(id)}
+function pay(){return $('k-pay')}
+function busy(on){pending+=on?1:-1;var p=pay();p.disabled=pending>0;p.classList.toggle('busy',pending>0);p.setAttribute('aria-busy',pending>0?'true':'false')}
+function idOf(n){return n.indexOf('custom_field_data.')===0?'cf-'+n.slice(18):n.replace(/\./g,'-')}
+function el(n){return form.elements[n]}
+function v(n){var e=el(n);if(!e)return undefined;if(e.type==='checkbox')return e.checked?'true':'';if(e.length&&!e.tagName){for(var i=0;i<e.length;i++)if(e[i].checked)return e[i].value;return undefined}return e.value}
+function clearErrors(){var es=form.querySelectorAll('.err');for(var i=0;i<es.length;i++)es[i].textContent='';var inv=form.querySelectorAll('[aria-invalid]');for(i=0;i<inv.length;i++)inv[i].removeAttribute('aria-invalid');$('k-form-error').textContent=''}
+function setError(n,m){var e=$(idOf(n)+'-err'),i=$(idOf(n));if(e)e.textContent=m;else $('k-form-error').textContent=m;if(i)i.setAttribute('aria-invalid','true');return i}
+function message(issue){var loc=issue.loc.slice(1),n=loc.join('.');
+ if(n==='confirmation_token_id')return['card_number',msgs.card_invalid];
+ if(loc[0]==='discount_code')return['discount_code',/no longer/.test(issue.msg)?msgs.discount_gone:msgs.discount_invalid];
+ if(loc[0]==='amount')return['amount',msgs.amount_error||msgs.fix_errors];
+ if(issue.type==='missing')return[n,msgs.field_required];
+ if(loc[0]==='customer_email')return[n,msgs.email_invalid];
+ return[n,msgs.fix_errors]}
+function showIssues(detail){var first;for(var i=0;i<detail.length;i++){var m=message(detail[i]);var f=setError(m[0],m[1]);first=first||f}if(first&&first.focus)first.focus()}
+function swap(doc,id){var a=$(id),n=doc.getElementById(id);if(a&&n)a.replaceWith(n);else if(a&&!n)a.innerHTML=''}
+function refresh(all){return fetch(page,{headers:{accept:'text/html','x-kassa-fragment':'1'},credentials:'same-origin',cache:'no-store'}).then(function(r){return r.text()}).then(function(h){var doc=new DOMParser().parseFromString(h,'text/html');
+ ['k-product-name','k-headline','k-breakdown','k-discount','k-pay-label','k-total'].forEach(function(id){swap(doc,id)});
+ if(all)['k-fields','k-amount','k-card'].forEach(function(id){swap(doc,id)})})}
+function send(body,all){busy(true);return fetch(api,{method:'PATCH',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
+ if(r.status===410||r.status===403){location.reload();return}
+ return r.json().then(function(j){if(r.status===422){showIssues(j.detail||[]);return false}if(!r.ok){$('k-form-error').textContent=msgs.something_wrong;return false}return refresh(all).then(function(){return true})})
+}).catch(function(){$('k-form-error').textContent=msgs.something_wrong}).then(function(x){busy(false);return x})}
+function minor(s){s=String(s).replace(/\s/g,'').replace(',','.');if(!/^\d+(\.\d{1,3})?$/.test(s))return null;return Math.round(Number(s)*Math.pow(10,digits))}
+function debounce(k,fn,ms){clearTimeout(timers[k]);timers[k]=setTimeout(fn,ms)}
+
+form.addEventListener('change',function(e){var t=e.target;if(t.name==='product_id'){clearErrors();send({product_id:t.value},true)}
+ if(t.name&&t.name.indexOf('customer_billing_address.')===0)debounce('addr',saveAddress,500)});
+function address(){var c=v('customer_billing_address.country');if(!c)return undefined;var a={country:c};['line1','line2','city','postal_code','state'].forEach(function(k){var x=v('customer_billing_address.'+k);if(x)a[k]=x});return a}
+function saveAddress(){var a=address();if(a)send({customer_billing_address:a})}
+var email=el('customer_email');if(email)email.addEventListener('blur',function(){var x=email.value.trim();if(x&&/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(x))send({customer_email:x})});
+// Delegated: the card and amount inputs are replaced when the product changes.
+form.addEventListener('input',function(e){var t=e.target,s;
+ if(t.name==='card_number'){s=t.value.replace(/\D/g,'').slice(0,19);t.value=s.replace(/(.{4})(?=.)/g,'$1 ')}
+ else if(t.name==='card_expiry'&&e.inputType!=='deleteContentBackward'){s=t.value.replace(/\D/g,'').slice(0,4);t.value=s.length>2?s.slice(0,2)+' / '+s.slice(2):s}
+ else if(t.name==='amount')debounce('amount',function(){var m=minor(t.value);clearErrors();if(m===null){setError('amount',msgs.amount_error);return}send({amount:m})},400)});
+function luhn(s){var t=0;for(var i=0;i<s.length;i++){var n=+s[s.length-1-i];if(i%2){n*=2;if(n>9)n-=9}t+=n}return t%10===0}
+function token(){var s=(v('card_number')||'').replace(/\D/g,'');if(s==='4000000000000002')return'tok_sandbox_decline';if(s==='4000000000000341')return'tok_sandbox_fail_capture';return s.length>=12&&luhn(s)?'tok_sandbox_success':null}
+function cardErrors(){var errs=[];if(!el('card_number'))return errs;if(!token())errs.push(['card_number',msgs.card_invalid]);
+ var m=/^(\d{2})\s*\/?\s*(\d{2})$/.exec(v('card_expiry')||''),now=new Date();if(!m||+m[1]<1||+m[1]>12||new Date(2000+ +m[2],+m[1],1)<=now)errs.push(['card_expiry',msgs.expiry_invalid]);
+ if(!/^\d{3,4}$/.test(v('card_cvc')||''))errs.push(['card_cvc',msgs.cvc_invalid]);return errs}
+function fields(){var o={},es=form.elements;for(var i=0;i<es.length;i++){var n=es[i].name;if(n&&n.indexOf('custom_field_data.')===0){var x=v(n);o[n.slice(18)]=x===''?null:es[i].type==='checkbox'?x==='true':es[i].type==='number'&&x!==''?Number(x):x}}return o}
+function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim();
+ if(!mail)errs.push(['customer_email',msgs.field_required]);else if(!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail))errs.push(['customer_email',msgs.email_invalid]);
+ errs=errs.concat(cardErrors());if(errs.length){var f;errs.forEach(function(x){f=f||setError(x[0],x[1])});f&&f.focus();return}
+ var body={customer_email:mail,customer_name:v('customer_name')||null,custom_field_data:fields(),locale:v('locale')};
+ var a=address();if(a)body.customer_billing_address=a;var amt=el('amount');if(amt){var m=minor(amt.value);if(m!==null)body.amount=m}
+ if(el('card_number'))body.confirmation_token_id=token();
+ busy(true);fetch(api+'/confirm',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){return r.json().then(function(j){
+  if(r.ok){$('k-pay-label').textContent=msgs.processing;poll();return}
+  busy(false);if(r.status===422)showIssues(j.detail||[]);else if(r.status===400){$('k-form-error').textContent=msgs.card_declined;var c=el('card_number');c&&c.focus()}else if(r.status===410||r.status===403)location.reload();else $('k-form-error').textContent=msgs.something_wrong})
+ }).catch(function(){busy(false);$('k-form-error').textContent=msgs.something_wrong})}
+form.addEventListener('submit',function(e){var s=e.submitter,act=s&&s.value;e.preventDefault();
+ if(act==='apply_discount'){clearErrors();var c=(v('discount_code')||'').trim();if(!c){setError('discount_code',msgs.discount_invalid);return}send({discount_code:c},true)}
+ else if(act==='remove_discount'){send({discount_code:null},true)}
+ else if(act==='update'){send({product_id:v('product_id')},true)}
+ else confirm()});
+function poll(){fetch(api,{cache:'no-store'}).then(function(r){return r.json()}).then(function(c){
+ if(c.status==='succeeded'){location.assign(c.success_url);return}
+ if(c.status==='failed'||c.status==='expired'){location.reload();return}
+ setTimeout(poll,700)}).catch(function(){setTimeout(poll,1500)})}
+})()`
