@@ -8,7 +8,8 @@ import { createOrderForCheckout, getOrderByCheckoutId, getOrderById } from '../s
 import type { AuthContext } from '../src/organizations/service'
 import { ProductCreate, type Product } from '../src/products/schemas'
 import { createProduct, updateProduct } from '../src/products/service'
-import { addInterval, createSubscriptionForCheckout, getSubscriptionById } from '../src/subscriptions/service'
+import { addInterval } from '../src/lib/time'
+import { createSubscriptionForCheckout, getSubscriptionById } from '../src/subscriptions/service'
 import { FixedClock, createOrg, createTestApp, polarClient, tokenWithScopes, type TestOrg } from './helpers'
 
 describe('orders, subscriptions and customers', async () => {

@@ -1,11 +1,6 @@
 import { z } from 'zod'
 import { Customer } from '../customers/schemas'
-import {
-  DiscountFixedOnceForeverDuration,
-  DiscountFixedRepeatDuration,
-  DiscountPercentageOnceForeverDuration,
-  DiscountPercentageRepeatDuration,
-} from '../discounts/schemas'
+import { DiscountMinimal } from '../discounts/schemas'
 import {
   MetadataOutput,
   NullableTimestamp,
@@ -36,15 +31,8 @@ export const CustomerCancellationReason = z.enum([
 ])
 
 /** A discount as orders and subscriptions embed it: without its product restrictions (Polar's `DiscountBase`). */
-export const DiscountBase = z
-  .union([
-    DiscountFixedOnceForeverDuration.omit({ products: true }),
-    DiscountFixedRepeatDuration.omit({ products: true }),
-    DiscountPercentageOnceForeverDuration.omit({ products: true }),
-    DiscountPercentageRepeatDuration.omit({ products: true }),
-  ])
-  .describe('The discount applied, if any.')
-export type DiscountBase = z.infer<typeof DiscountBase>
+export const DiscountBase = DiscountMinimal.describe('The discount applied, if any.')
+export type DiscountBase = DiscountMinimal
 
 export const CustomFieldDataOutput = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).nullable())

@@ -1,12 +1,13 @@
 import { getCustomersByIds } from '../customers/service'
 import type { Executor } from '../db/index'
-import type { Interval, Row } from '../db/types'
+import type { Row } from '../db/types'
 import type { Deps } from '../deps'
 import type { Discount } from '../discounts/schemas'
 import { getDiscountsByIds } from '../discounts/service'
 import { ResourceNotFound } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
+import { addInterval } from '../lib/time'
 import type { AuthContext } from '../organizations/service'
 import type { Product } from '../products/schemas'
 import { getProductsByIds, toPrice } from '../products/service'
@@ -14,20 +15,6 @@ import * as repo from './repository'
 import type { DiscountBase, Subscription, SubscriptionBase, SubscriptionListQuery, SubscriptionStatus } from './schemas'
 
 /** `start` plus `count` intervals, in UTC; a month or year landing past the month's end clamps to its last day. */
-export function addInterval(start: Date, interval: Interval, count: number): Date {
-  const d = new Date(start.getTime())
-  if (interval === 'day' || interval === 'week') {
-    d.setUTCDate(d.getUTCDate() + count * (interval === 'week' ? 7 : 1))
-    return d
-  }
-  const months = interval === 'year' ? count * 12 : count
-  const day = d.getUTCDate()
-  d.setUTCDate(1)
-  d.setUTCMonth(d.getUTCMonth() + months)
-  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()
-  d.setUTCDate(Math.min(day, lastDay))
-  return d
-}
 
 export function toSubscriptionBase(row: repo.SubscriptionRow): SubscriptionBase {
   return {
@@ -207,3 +194,5 @@ export async function createSubscriptionForCheckout(tx: Executor, input: Subscri
   if (!row) throw new Error(`createSubscriptionForCheckout: subscription of checkout ${checkout.id} not visible`)
   return { subscription: (await hydrate(tx, input.organizationId, [row]))[0]!, created: inserted !== undefined }
 }
+// Kept for callers that import it from here; the one implementation is lib/time.
+export { addInterval }
