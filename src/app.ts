@@ -54,7 +54,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     trustProxy: opts.config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => newId(),
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
   }).withTypeProvider<ZodTypeProvider>()
 
   // main.ts starts the job worker with the same deps and hands `wakeWorker` back through here.

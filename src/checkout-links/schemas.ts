@@ -96,4 +96,4 @@ export const CheckoutLinkListQuery = z.object({
 export type CheckoutLinkListQuery = z.infer<typeof CheckoutLinkListQuery>
 
 export const CheckoutLinkIdParams = z.object({ id: Uuid.describe('The checkout link ID.') })
-export const CheckoutLinkSecretParams = z.object({ client_secret: z.string().min(1).max(200).describe('The checkout link client secret.') })
+export const CheckoutLinkSecretParams = z.object({ client_secret: z.string().min(1).max(2048).describe('The checkout link client secret.') })

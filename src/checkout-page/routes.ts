@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { findLiveLinkUrl } from '../checkout-links/service'
+import { findLinkForVisit, findLiveLinkUrl } from '../checkout-links/service'
 import { rawQuery } from '../checkout-links/routes'
 import { confirmCheckout } from '../checkouts/confirm'
 import { createCheckoutFromLink, LinkNotAvailable } from '../checkouts/visit'
@@ -115,7 +115,15 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 })
   const linkPath = new URL(deps.config.linkBaseUrl).pathname.replace(/\/+$/, '')
 
-  app.get(`${linkPath}/:client_secret`, { schema: { hide: true } }, async (req, reply) => {
+  // HEAD (link checkers, unfurlers) answers without opening a session.
+  app.head(`${linkPath}/:client_secret`, { schema: { hide: true } }, async (req, reply) => {
+    const { client_secret } = req.params as { client_secret: string }
+    const link = await findLinkForVisit(deps.db, client_secret)
+    const ctx = pageContext(req)
+    return reply.status(link && link.products.length ? 200 : 404).headers(pageHeaders({ nonce: ctx.nonce })).send()
+  })
+
+  app.get(`${linkPath}/:client_secret`, { schema: { hide: true }, exposeHeadRoute: false }, async (req, reply) => {
     const { client_secret } = req.params as { client_secret: string }
     try {
       const { clientSecret, forward } = await createCheckoutFromLink(deps, client_secret, {

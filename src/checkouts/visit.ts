@@ -31,7 +31,8 @@ const decode = (s: string): string | undefined => {
 
 /**
  * A forgiving query-string parser: the first value of a repeated key counts, and a pair whose
- * percent-encoding is broken is dropped instead of breaking the link.
+ * percent-encoding is broken, or that decodes to a NUL (which PostgreSQL text and jsonb cannot
+ * store), is dropped instead of breaking the link.
  */
 export function parseVisitQuery(raw: string): Map<string, string> {
   const out = new Map<string, string>()
@@ -42,6 +43,7 @@ export function parseVisitQuery(raw: string): Map<string, string> {
     const key = decode(eq < 0 ? part : part.slice(0, eq))
     const value = decode(eq < 0 ? '' : part.slice(eq + 1))
     if (key === undefined || value === undefined || key === '' || out.has(key)) continue
+    if (key.includes('\0') || value.includes('\0')) continue
     out.set(key, value)
   }
   return out
@@ -163,7 +165,7 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
     return_url: link.return_url,
     metadata: JSON.stringify(metadata),
     custom_field_data: JSON.stringify(customFieldData),
-    link_query: visit.rawQuery.length <= MAX_LINK_QUERY ? visit.rawQuery : null,
+    link_query: visit.rawQuery.length <= MAX_LINK_QUERY && !visit.rawQuery.includes('\0') ? visit.rawQuery : null,
     created_at: now,
   })
   return { clientSecret, forward: forwardedQuery(q) }

@@ -80,6 +80,7 @@ function describe(issue: z.core.$ZodIssue, input: unknown): { msg: string; type:
         : { msg: `Input should be less than ${max}`, type: 'less_than', ctx: { lt: max } }
     }
     case 'invalid_value':
+      if (input === undefined) return { msg: 'Field required', type: 'missing' }
       return issue.values.length === 1
         ? { msg: `Input should be ${quoteList(issue.values)}`, type: 'literal_error', ctx: { expected: quoteList(issue.values) } }
         : { msg: `Input should be ${quoteList(issue.values)}`, type: 'enum', ctx: { expected: quoteList(issue.values) } }
