@@ -8,12 +8,14 @@ import { sandboxProcessor } from '../payments/processor'
 import { createSubscriptionForCheckout } from '../subscriptions/service'
 import { isFilled } from '../custom-fields/values'
 import { addInterval } from '../lib/time'
+import { isDiscountApplicable } from './pricing'
 import * as repo from './repository'
 import type { CheckoutConfirm, CheckoutPublic } from './schemas'
 import {
   activeTrial,
   applyChanges,
   assertOpen,
+  discountTerms,
   isDiscountApplicableTo,
   loadContext,
   priceColumns,
@@ -64,6 +66,12 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
       assertOpen(row, now)
       const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), changes, now, { merchant: false })
 
+      // A discount that fits this product and currency but has ended or been used up since it was
+      // applied (the totals above already dropped it) is refused, not silently charged at full price.
+      const terms = next.discount_id && ctx.discount ? discountTerms(ctx.discount) : null
+      const redeem = terms !== null && isDiscountApplicable({ ...terms, ends_at: null, max_redemptions: null }, next.product_id, next.currency, now)
+      if (redeem && !isDiscountApplicableTo(next, ctx, now)) throw new DiscountExhausted()
+
       const missing = missingFields(next, ctx)
       const trial = activeTrial(next, selectedProduct(next, ctx))
       const due = next.total_amount > 0 && !trial
@@ -75,9 +83,8 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
         const auth = await processor.authorize({ token, amount: due ? next.total_amount : 0, currency: next.currency, checkoutId: next.id })
         if (!auth.ok) throw new PaymentError(auth.message)
       }
-      if (next.discount_id && isDiscountApplicableTo(next, ctx, now)) {
-        if (!(await repo.redeemDiscount(tx, next.discount_id, next.id, now))) throw new DiscountExhausted()
-      }
+      // The conditional update settles the race between concurrent confirms (see redeemDiscount).
+      if (redeem && !(await repo.redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted()
       const saved = await repo.updateCheckout(tx, next.id, { ...patch, status: 'confirmed', confirmed_at: now, modified_at: now })
       await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
       return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
@@ -134,6 +141,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
       billingAddress: row.customer_billing_address,
       taxId: row.customer_tax_id,
       externalId: row.external_customer_id,
+      metadata: row.customer_metadata,
       now,
     })
     const trialEnd = trial ? addInterval(now, trial.interval, trial.count) : null

@@ -53,10 +53,13 @@ export function baseAmount(price: PriceTerms, chosen: number | null | undefined)
   return chosen != null && isAmountAllowed(price, chosen) ? chosen : defaultCustomAmount(price)
 }
 
-/** Can this discount be redeemed now on this product and currency? */
+/**
+ * Can this discount be redeemed now on this product and currency? The window is [starts_at, ends_at],
+ * both ends included, as Polar's `is_redeemable_discount` and `isDiscountRedeemable` in discounts.
+ */
 export function isDiscountApplicable(discount: DiscountTerms, productId: string, currency: string, now: Date): boolean {
-  if (discount.starts_at && new Date(discount.starts_at) > now) return false
-  if (discount.ends_at && new Date(discount.ends_at) <= now) return false
+  if (discount.starts_at && new Date(discount.starts_at).getTime() > now.getTime()) return false
+  if (discount.ends_at && new Date(discount.ends_at).getTime() < now.getTime()) return false
   if (discount.max_redemptions != null && discount.redemptions_count >= discount.max_redemptions) return false
   if (discount.product_ids.length > 0 && !discount.product_ids.includes(productId)) return false
   if (discount.type === 'fixed' && discount.currency !== currency) return false

@@ -216,4 +216,4 @@ export const CheckoutListQuery = z.object({
 export type CheckoutListQuery = z.infer<typeof CheckoutListQuery>
 
 export const CheckoutIdParams = z.object({ id: Uuid.describe('The checkout session ID.') })
-export const CheckoutSecretParams = z.object({ client_secret: z.string().min(1).max(200).describe('The checkout session client secret.') })
+export const CheckoutSecretParams = z.object({ client_secret: z.string().min(1).max(2048).describe('The checkout session client secret.') })

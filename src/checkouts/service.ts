@@ -246,11 +246,12 @@ export async function applyChanges(
     if (!price) throw fieldError(['body', 'product_id'], 'Product has no price.', productId)
     next.product_id = product.id
     next.product_price_id = price.id
-    next.amount = 0 // reset: the new price's own default applies
+    next.amount = baseAmount(priceTerms(price), null) // the new price's own default applies
     next.custom_field_data = {}
   }
   const price = selectedPrice(next, context)!
 
+  // 0 is a valid pay-what-you-want choice (minimum 0), so it is never read as "unset".
   if (changes.amount != null) {
     if (price.amount_type === 'custom') {
       if (!isAmountAllowed(priceTerms(price), changes.amount)) {
@@ -263,8 +264,6 @@ export async function applyChanges(
       }
       next.amount = changes.amount
     }
-  } else if (next.amount === 0 && price.amount_type === 'custom') {
-    next.amount = baseAmount(priceTerms(price), null)
   }
 
   // Discounts: by code (buyer) or by id (merchant).
@@ -399,7 +398,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     product_id: first.id,
     product_price_id: price.id,
     currency: price.price_currency,
-    amount: 0,
+    amount: baseAmount(priceTerms(price), null),
     discount_amount: 0,
     net_amount: 0,
     tax_amount: 0,
