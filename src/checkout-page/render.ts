@@ -31,7 +31,7 @@ const LANGUAGE_NAMES: Record<Locale, string> = {
 
 export function layout(ctx: PageContext, title: string, body: Raw, opts: { script?: string; bodyAttrs?: Raw; footer?: Raw } = {}): string {
   return html`<!doctype html>
-<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><title>${title}</title>${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
+<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
 <body${opts.bodyAttrs ?? ''}>${body}${opts.footer ?? ''}${opts.script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(opts.script)}</script>` : ''}</body></html>`.html
 }
 
@@ -247,7 +247,9 @@ export function amountError(c: CheckoutPublic, locale: Locale): string {
 /** The hosted checkout page. */
 export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: FormState, now: Date, opts: { script: string; action: string }): string {
   const { locale } = ctx
-  const body = html`<main class="wrap"><form method="post" action="${opts.action}" id="k-form" novalidate><input type="hidden" name="locale" value="${locale}"><div class="grid">${renderSummary(c, locale, form, now)}<section class="card" aria-label="${t(locale, 'checkout')}"><fieldset><legend>${t(locale, 'contact')}</legend>${input(locale, form, {
+  // Enter in a field submits with the form's first submit button: without script, the hidden pay button
+  // in <noscript> comes first, so Enter pays rather than applying a discount or switching product.
+  const body = html`<main class="wrap"><form method="post" action="${opts.action}" id="k-form" novalidate><input type="hidden" name="locale" value="${locale}"><noscript><button type="submit" name="action" value="pay" hidden></button></noscript><div class="grid">${renderSummary(c, locale, form, now)}<section class="card" aria-label="${t(locale, 'checkout')}"><fieldset><legend>${t(locale, 'contact')}</legend>${input(locale, form, {
     name: 'customer_email',
     label: 'email',
     type: 'email',

@@ -58,6 +58,7 @@ function fields(){var o={},es=form.elements;for(var i=0;i<es.length;i++){var n=e
 function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim();
  if(!mail)errs.push(['customer_email',msgs.field_required]);else if(!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail))errs.push(['customer_email',msgs.email_invalid]);
  errs=errs.concat(cardErrors());if(errs.length){var f;errs.forEach(function(x){f=f||setError(x[0],x[1])});f&&f.focus();return}
+ for(var k in timers)clearTimeout(timers[k]);// a save still waiting would hit the confirmed session (403) and reload the page; confirm sends it all
  var body={customer_email:mail,customer_name:v('customer_name')||null,custom_field_data:fields(),locale:v('locale')};
  var a=address();if(a)body.customer_billing_address=a;var amt=el('amount');if(amt){var m=minor(amt.value);if(m!==null)body.amount=m}
  if(el('card_number'))body.confirmation_token_id=token();
@@ -65,11 +66,13 @@ function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim
   if(r.ok){$('k-pay-label').textContent=msgs.processing;poll();return}
   busy(false);if(r.status===422)showIssues(j.detail||[]);else if(r.status===400){$('k-form-error').textContent=msgs.card_declined;var c=el('card_number');c&&c.focus()}else if(r.status===410||r.status===403)location.reload();else $('k-form-error').textContent=msgs.something_wrong})
  }).catch(function(){busy(false);$('k-form-error').textContent=msgs.something_wrong})}
-form.addEventListener('submit',function(e){var s=e.submitter,act=s&&s.value;e.preventDefault();
+// Enter in a field submits with the form's first submit button (Apply): Enter in the code field applies it, elsewhere it pays.
+var enter=null;form.addEventListener('keydown',function(e){if(e.key==='Enter'&&e.target.tagName==='INPUT'){enter=e.target.name;setTimeout(function(){enter=null},0)}});
+form.addEventListener('submit',function(e){var s=e.submitter,act=enter?(enter==='discount_code'?'apply_discount':'pay'):s&&s.value;enter=null;e.preventDefault();
  if(act==='apply_discount'){clearErrors();var c=(v('discount_code')||'').trim();if(!c){setError('discount_code',msgs.discount_invalid);return}send({discount_code:c},true)}
  else if(act==='remove_discount'){send({discount_code:null},true)}
  else if(act==='update'){send({product_id:v('product_id')},true)}
- else confirm()});
+ else if(!pending)confirm()});
 function poll(){fetch(api,{cache:'no-store'}).then(function(r){return r.json()}).then(function(c){
  if(c.status==='succeeded'){location.assign(c.success_url);return}
  if(c.status==='failed'||c.status==='expired'){location.reload();return}

@@ -1,8 +1,8 @@
 /** The checkout page's CSS: mobile first, light and dark, no framework. */
 export const CSS = `
-:root{--bg:#f7f7f8;--card:#fff;--fg:#111318;--muted:#5d6472;--line:#e2e4e9;--accent:#2450e6;--accent-fg:#fff;--err:#c4231c;--ok:#17803d;--focus:#2450e680;color-scheme:light}
-[data-theme=dark]{--bg:#0f1115;--card:#181b21;--fg:#eef0f4;--muted:#a3aab8;--line:#2c313a;--accent:#6c8cff;--accent-fg:#0b0d12;--err:#ff7b72;--ok:#4ecf7e;--focus:#6c8cff90;color-scheme:dark}
-@media (prefers-color-scheme:dark){:root:not([data-theme=light]){--bg:#0f1115;--card:#181b21;--fg:#eef0f4;--muted:#a3aab8;--line:#2c313a;--accent:#6c8cff;--accent-fg:#0b0d12;--err:#ff7b72;--ok:#4ecf7e;--focus:#6c8cff90;color-scheme:dark}}
+:root{--bg:#f7f7f8;--card:#fff;--fg:#111318;--muted:#5d6472;--line:#e2e4e9;--field:#8a909c;--accent:#2450e6;--accent-fg:#fff;--err:#c4231c;--ok:#17803d;--focus:#2450e680;color-scheme:light}
+[data-theme=dark]{--bg:#0f1115;--card:#181b21;--fg:#eef0f4;--muted:#a3aab8;--line:#2c313a;--field:#6b7280;--accent:#6c8cff;--accent-fg:#0b0d12;--err:#ff7b72;--ok:#4ecf7e;--focus:#6c8cff90;color-scheme:dark}
+@media (prefers-color-scheme:dark){:root:not([data-theme=light]){--bg:#0f1115;--card:#181b21;--fg:#eef0f4;--muted:#a3aab8;--line:#2c313a;--field:#6b7280;--accent:#6c8cff;--accent-fg:#0b0d12;--err:#ff7b72;--ok:#4ecf7e;--focus:#6c8cff90;color-scheme:dark}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans",sans-serif}
@@ -26,7 +26,7 @@ legend,.label{font-size:14px;font-weight:600;margin-bottom:6px;display:block;pad
 .field{margin-bottom:14px}
 label{display:block;font-size:14px;font-weight:500;margin-bottom:4px}
 .opt{color:var(--muted);font-weight:400}
-input,select,textarea{width:100%;font:inherit;color:inherit;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;min-height:44px}
+input,select,textarea{width:100%;font:inherit;color:inherit;background:var(--card);border:1px solid var(--field);border-radius:8px;padding:10px 12px;min-height:44px}
 input[type=radio],input[type=checkbox]{width:20px;height:20px;min-height:0;accent-color:var(--accent);flex:none}
 .check{display:flex;gap:10px;align-items:flex-start;font-weight:400}
 input:focus-visible,select:focus-visible,textarea:focus-visible,button:focus-visible,a:focus-visible,summary:focus-visible{outline:3px solid var(--focus);outline-offset:1px}
@@ -48,19 +48,22 @@ button{font:inherit;cursor:pointer;border-radius:8px;min-height:44px;padding:0 1
 .pay{width:100%;border:0;background:var(--accent);color:var(--accent-fg);font-weight:600;font-size:17px;min-height:50px;display:flex;align-items:center;justify-content:center;gap:10px}
 .pay[disabled]{opacity:.6;cursor:progress}
 .spin{width:18px;height:18px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;display:none;animation:r .7s linear infinite}
-.busy .spin{display:inline-block}@keyframes r{to{transform:rotate(360deg)}}
+.busy .spin{display:inline-block}p.spin{display:block;width:28px;height:28px;margin:0 0 12px;color:var(--accent)}@keyframes r{to{transform:rotate(360deg)}}
 .alert{border:1px solid var(--err);color:var(--err);border-radius:8px;padding:10px 12px;margin:0 0 12px}
 .alert:empty{display:none}
-.paybar{position:sticky;bottom:0;background:var(--card);padding:12px 0 4px;margin-top:8px;border-top:1px solid var(--line)}
+/* Phones: the total and the pay button stay at the bottom of the screen; the page keeps room for them. */
+.paybar{position:fixed;left:0;right:0;bottom:0;z-index:10;background:var(--card);padding:10px 16px calc(10px + env(safe-area-inset-bottom,0px));border-top:1px solid var(--line);box-shadow:0 -6px 20px rgb(0 0 0/.08)}
+body[data-currency]{padding-bottom:128px}html:has(body[data-currency]){scroll-padding-bottom:136px}
 .paybar .sum{display:flex;justify-content:space-between;font-weight:600;margin-bottom:8px}
 .fine{color:var(--muted);font-size:12px;margin:12px 0 0}
 footer{display:flex;justify-content:space-between;align-items:center;gap:12px;color:var(--muted);font-size:13px;padding:8px 16px 24px;max-width:980px;margin:0 auto}
 footer form{display:flex;gap:6px;align-items:center}footer select{width:auto;min-height:36px;padding:4px 8px}
-.center{max-width:520px;margin:8vh auto;text-align:center}
+.center{max-width:552px;margin:8vh auto;padding:0 16px;text-align:center}
 .center .card{text-align:left}
 .ok-icon{font-size:40px;line-height:1;margin:0 0 8px;color:var(--ok)}
 dl{display:grid;grid-template-columns:auto 1fr;gap:6px 16px;margin:16px 0 0}dt{color:var(--muted)}dd{margin:0;text-align:right;overflow-wrap:anywhere}
+@media (max-width:479px){dl{grid-template-columns:1fr;gap:0}dt{font-size:14px}dd{text-align:left;margin-bottom:10px}}
 .btn{display:inline-flex;align-items:center;justify-content:center;text-decoration:none;background:var(--accent);color:var(--accent-fg);border-radius:8px;min-height:48px;padding:0 20px;font-weight:600;margin-top:16px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (min-width:768px){.grid{grid-template-columns:1fr 1fr;gap:32px;align-items:start}.summary{position:sticky;top:16px}.wrap{padding:40px 24px}.paybar{position:static;border-top:0;padding-top:4px}.paybar .sum{display:none}}
+@media (min-width:768px){.grid{grid-template-columns:1fr 1fr;gap:32px;align-items:start}.summary{position:sticky;top:16px}.wrap{padding:40px 24px}.paybar{position:static;border-top:0;padding:4px 0 0;margin-top:8px;box-shadow:none}.paybar .sum{display:none}body[data-currency]{padding-bottom:0}html:has(body[data-currency]){scroll-padding-bottom:0}}
 `
