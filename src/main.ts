@@ -9,6 +9,7 @@ import type { Deps } from './deps'
 import { checkoutJobHandlers, EXPIRE_JOB } from './checkouts/confirm'
 import { startWorker, type Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
+import { webhookJobHandlers, webhookRetry } from './webhooks/jobs'
 
 async function main() {
   let config
@@ -86,9 +87,10 @@ async function main() {
   }
   ready({ db: database.db, clock: systemClock })
 
-  // Background work (settlement, expiry) resumes here after any crash: jobs live in the database.
-  worker = startWorker(app.deps, { ...checkoutJobHandlers }, {
+  // Background work (settlement, expiry, webhook delivery) resumes here after any crash: jobs live in the database.
+  worker = startWorker(app.deps, { ...checkoutJobHandlers, ...webhookJobHandlers }, {
     log,
+    retry: { byKind: webhookRetry(config) },
     periodic: [{ kind: EXPIRE_JOB, everyMs: 60_000 }],
   })
   app.deps.wakeWorker = () => worker?.wake()

@@ -34,6 +34,14 @@ describe('HTTP basics', async () => {
     expect((await app.inject('/readyz')).json()).toEqual({ status: 'ok' })
   })
 
+  it('compresses large answers for clients that accept it', async () => {
+    const br = await app.inject({ method: 'GET', url: '/openapi.json', headers: { 'accept-encoding': 'br, gzip' } })
+    expect(br.headers['content-encoding']).toBe('br')
+    const plain = await app.inject({ method: 'GET', url: '/openapi.json' })
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length / 3)
+  })
+
   it('serves the OpenAPI document and the docs page', async () => {
     const doc = (await app.inject('/openapi.json')).json()
     expect(doc.openapi).toBe('3.1.0')

@@ -29,6 +29,7 @@ describe('fuzzed bodies on every create/update route', async () => {
   ids['/v1/checkout-links'] = link
   const checkout = await app.inject({ method: 'POST', url: '/v1/checkouts/', headers: org.headers, payload: { products: [product] } })
   ids['/v1/checkouts'] = checkout.json().id
+  ids['/v1/webhooks/endpoints'] = await seed('/v1/webhooks/endpoints/', { url: 'https://example.com/hook', format: 'raw', events: ['order.paid'] })
   // The client routes take the session's client secret; each confirm that succeeds closes a session,
   // so the confirm route gets a fresh one per run (see below).
   const secrets: Record<string, () => Promise<string>> = {
@@ -69,6 +70,8 @@ describe('fuzzed bodies on every create/update route', async () => {
     'PATCH /v1/custom-fields': { type: 'text', name: 'Renamed', properties: { min_length: 1 } },
     '/v1/checkout-links': { payment_processor: 'stripe', products: [product], success_url: 'https://example.com/?id={CHECKOUT_ID}', metadata: { a: 'b' } },
     'PATCH /v1/checkout-links': { label: 'Renamed', allow_discount_codes: false },
+    '/v1/webhooks/endpoints': { url: 'https://example.com/hook', format: 'raw', events: ['order.paid'] },
+    'PATCH /v1/webhooks/endpoints': { url: 'https://example.com/other', events: ['checkout.created'] },
     '/v1/checkouts': { products: [product], customer_email: 'buyer@example.com', metadata: { ref: 'x' } },
     'PATCH /v1/checkouts': { customer_name: 'Ada', metadata: { ref: 'y' } },
     'PATCH /v1/checkouts/client/{client_secret}': { customer_email: 'buyer@example.com', customer_name: 'Ada' },

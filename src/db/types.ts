@@ -138,6 +138,10 @@ export interface DB {
   subscriptions: SubscriptionsTable
   orders: OrdersTable
   jobs: JobsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
@@ -309,4 +313,54 @@ export interface JobsTable {
   last_error: string | null
   created_at: Timestamp
   finished_at: Timestamp | null
+}
+
+export interface WebhookEndpointsTable {
+  id: string
+  organization_id: string
+  url: string
+  name: string | null
+  format: Generated<'raw'>
+  secret: string
+  events: string[]
+  enabled: Generated<boolean>
+  consecutive_failures: Generated<number>
+  created_at: Timestamp
+  modified_at: Timestamp | null
+  deleted_at: Timestamp | null
+}
+
+export interface WebhookEventsTable {
+  id: string
+  organization_id: string
+  type: string
+  payload: string
+  created_at: Timestamp
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped'
+
+export interface WebhookDeliveriesTable {
+  id: string
+  event_id: string
+  endpoint_id: string
+  organization_id: string
+  status: Generated<WebhookDeliveryStatus>
+  attempts: Generated<number>
+  last_http_code: number | null
+  created_at: Timestamp
+  modified_at: Timestamp | null
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: string
+  delivery_id: string
+  endpoint_id: string
+  attempt: number
+  succeeded: boolean
+  http_code: number | null
+  duration_ms: number
+  response: string | null
+  error: string | null
+  created_at: Timestamp
 }

@@ -7,6 +7,7 @@ import { ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
+import { emitEvent } from '../webhooks/service'
 import * as repo from './repository'
 import type { Product, ProductBase, ProductCreate, ProductListQuery, ProductPrice, ProductPriceCreate, ProductUpdate } from './schemas'
 
@@ -146,7 +147,9 @@ export async function createProduct(deps: D, auth: AuthContext, input: ProductCr
     })
     await repo.insertPrices(tx, input.prices.map((p) => priceRow(id, p, now)))
     await repo.replaceAttachedFields(tx, id, fields)
-    return (await hydrate(tx, [row]))[0]!
+    const product = (await hydrate(tx, [row]))[0]!
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'product.created', data: product, now })
+    return product
   })
 }
 
@@ -221,7 +224,9 @@ export async function updateProduct(deps: D, auth: AuthContext, id: string, inpu
       ...(input.metadata !== undefined ? { metadata: JSON.stringify(input.metadata) } : {}),
       modified_at: now,
     })
-    return (await hydrate(tx, [row]))[0]!
+    const product = (await hydrate(tx, [row]))[0]!
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'product.updated', data: product, now })
+    return product
   })
 }
 
