@@ -3,6 +3,7 @@ import type { Executor } from '../db/index'
 import { applySorting, fetchPage } from '../db/helpers'
 import type { NewRow, Row, RowUpdate } from '../db/types'
 import type { Page } from '../http/schemas'
+import { webhookSubscribedSql } from '../webhooks/service'
 
 export type CheckoutLinkRow = Row<'checkout_links'>
 
@@ -93,6 +94,8 @@ export interface LinkForVisit {
     fields: { order: number; required: boolean; field: Row<'custom_fields'> }[]
   }[]
   discount: (Row<'discounts'> & { product_ids: string[] }) | null
+  /** Whether a webhook endpoint listens to `checkout.created`: only then does the visit write an event. */
+  webhook_subscribed: boolean
 }
 
 /**
@@ -116,7 +119,8 @@ export async function findLinkForVisit(db: Executor, clientSecret: string): Prom
         where clp.checkout_link_id = l.id
       ), '[]') as products,
       (select to_jsonb(d) || jsonb_build_object('product_ids', coalesce((select jsonb_agg(dp.product_id) from discount_products dp where dp.discount_id = d.id), '[]'))
-        from discounts d where d.id = l.discount_id and d.deleted_at is null) as discount
+        from discounts d where d.id = l.discount_id and d.deleted_at is null) as discount,
+      ${webhookSubscribedSql(sql.ref('l.organization_id'), 'checkout.created')} as webhook_subscribed
     from checkout_links l join organizations o on o.id = l.organization_id
     where l.client_secret = ${clientSecret} and l.deleted_at is null
   `.execute(db)

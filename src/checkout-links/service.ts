@@ -7,6 +7,7 @@ import { newId, newSecret } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
 import type { Product } from '../products/schemas'
 import { findPriceProductId, getProductsByIds } from '../products/service'
+import { emitEvent } from '../webhooks/service'
 import * as repo from './repository'
 import type { CheckoutLink, CheckoutLinkCreate, CheckoutLinkListQuery, CheckoutLinkUpdate } from './schemas'
 
@@ -115,7 +116,9 @@ export async function createCheckoutLink(deps: D, auth: AuthContext, input: Chec
       created_at: deps.clock.now(),
     })
     await repo.replaceLinkProducts(tx, row.id, productIds)
-    return (await hydrate(deps, tx, [row]))[0]!
+    const link = (await hydrate(deps, tx, [row]))[0]!
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'checkout_link.created', data: link, now: row.created_at as Date })
+    return link
   })
 }
 
@@ -156,12 +159,19 @@ export async function updateCheckoutLink(deps: D, auth: AuthContext, id: string,
     })
     if (!row) throw new ResourceNotFound()
     if (input.products) await repo.replaceLinkProducts(tx, id, input.products)
-    return (await hydrate(deps, tx, [row]))[0]!
+    const link = (await hydrate(deps, tx, [row]))[0]!
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'checkout_link.updated', data: link, now: deps.clock.now() })
+    return link
   })
 }
 
 export async function deleteCheckoutLink(deps: D, auth: AuthContext, id: string): Promise<void> {
-  if (!(await repo.softDeleteLink(deps.db, auth.organizationId, id, deps.clock.now()))) throw new ResourceNotFound()
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const row = await repo.findLink(tx, auth.organizationId, id)
+    if (!row || !(await repo.softDeleteLink(tx, auth.organizationId, id, now))) throw new ResourceNotFound()
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'checkout_link.deleted', data: async () => (await hydrate(deps, tx, [row]))[0]!, now })
+  })
 }
 
 /** The link as a visit needs it (one query), or undefined when unknown or deleted. */

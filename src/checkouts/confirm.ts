@@ -9,11 +9,13 @@ import { createSubscriptionForCheckout } from '../subscriptions/service'
 import { isFilled } from '../custom-fields/values'
 import { addInterval } from '../lib/time'
 import { isDiscountApplicable } from './pricing'
+import { emitEvent, hasSubscribers } from '../webhooks/service'
 import * as repo from './repository'
 import type { CheckoutConfirm, CheckoutPublic } from './schemas'
 import {
   activeTrial,
   applyChanges,
+  emitCheckoutEvent,
   assertOpen,
   discountTerms,
   isDiscountApplicableTo,
@@ -86,6 +88,7 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
       // The conditional update settles the race between concurrent confirms (see redeemDiscount).
       if (redeem && !(await repo.redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted()
       const saved = await repo.updateCheckout(tx, next.id, { ...patch, status: 'confirmed', confirmed_at: now, modified_at: now })
+      await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
       await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
       return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
     })
@@ -108,7 +111,8 @@ async function dropDiscount(deps: D, clientSecret: string): Promise<void> {
     if (!row || row.status !== 'open') return
     const ctx = await loadContext(tx, row)
     const next = { ...row, discount_id: null }
-    await repo.updateCheckout(tx, row.id, { discount_id: null, ...priceColumns(next, { ...ctx, discount: null }, now), modified_at: now })
+    const saved = await repo.updateCheckout(tx, row.id, { discount_id: null, ...priceColumns(next, { ...ctx, discount: null }, now), modified_at: now })
+    await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, { ...ctx, discount: null })
   })
 }
 
@@ -131,10 +135,12 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     const capture = await processor.capture({ token, amount: trial ? 0 : row.total_amount, currency: row.currency, checkoutId })
     if (!capture.ok) {
       await repo.releaseDiscount(tx, checkoutId)
-      await repo.updateCheckout(tx, checkoutId, { status: 'failed', payment_error: capture.message, modified_at: now })
+      const failed = await repo.updateCheckout(tx, checkoutId, { status: 'failed', payment_error: capture.message, modified_at: now })
+      await emitCheckoutEvent(tx, deps, 'checkout.updated', failed, now, ctx)
       return
     }
-    const { customer } = await upsertCustomerForCheckout(tx, {
+    const org = row.organization_id
+    const { customer, created: newCustomer } = await upsertCustomerForCheckout(tx, {
       organizationId: row.organization_id,
       email: row.customer_email!,
       name: row.customer_name,
@@ -145,18 +151,39 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
       now,
     })
     const trialEnd = trial ? addInterval(now, trial.interval, trial.count) : null
-    const subscription = product.is_recurring
-      ? (await createSubscriptionForCheckout(tx, { organizationId: row.organization_id, customerId: customer.id, checkout: row, product, trialEnd, now })).subscription
+    if (newCustomer) await emitEvent(tx, { organizationId: org, type: 'customer.created', data: customer, now })
+    const sub = product.is_recurring
+      ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, now })
       : null
+    const subscription = sub?.subscription ?? null
+    if (sub?.created) {
+      await emitEvent(tx, { organizationId: org, type: 'subscription.created', data: sub.subscription, now })
+      if (sub.subscription.status === 'active') await emitEvent(tx, { organizationId: org, type: 'subscription.active', data: sub.subscription, now })
+    }
     // A trial's first order is free: the first charge comes when the trial ends.
     const charged = trial ? { ...row, amount: 0, discount_amount: 0, net_amount: 0, tax_amount: 0, total_amount: 0 } : row
-    await createOrderForCheckout(tx, { organizationId: row.organization_id, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, now })
-    await repo.updateCheckout(tx, checkoutId, { status: 'succeeded', customer_id: customer.id, modified_at: now })
+    const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, now })
+    if (order.created) {
+      await emitEvent(tx, { organizationId: org, type: 'order.created', data: order.order, now })
+      await emitEvent(tx, { organizationId: org, type: 'order.paid', data: order.order, now })
+    }
+    const succeeded = await repo.updateCheckout(tx, checkoutId, { status: 'succeeded', customer_id: customer.id, modified_at: now })
+    await emitCheckoutEvent(tx, deps, 'checkout.updated', succeeded, now, ctx)
   })
 }
 
-export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock'>): Promise<number> {
-  return (await repo.expireCheckouts(deps.db, deps.clock.now())).length
+export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<number> {
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const rows = await repo.expireCheckouts(tx, now)
+    // One subscriber check per organization, not per session.
+    const listening = new Map<string, boolean>()
+    for (const row of rows) {
+      if (!listening.has(row.organization_id)) listening.set(row.organization_id, await hasSubscribers(tx, row.organization_id, 'checkout.expired'))
+      if (listening.get(row.organization_id)) await emitCheckoutEvent(tx, deps, 'checkout.expired', row, now)
+    }
+    return rows.length
+  })
 }
 
 export const checkoutJobHandlers: JobHandlers = {

@@ -62,8 +62,8 @@ export async function updateCheckout(db: Executor, id: string, patch: RowUpdate<
   return db.updateTable('checkouts').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
-/** Marks open sessions past their expiry as expired; returns how many. */
-export async function expireCheckouts(db: Executor, now: Date, limit = 1000): Promise<string[]> {
+/** Marks open sessions past their expiry as expired; returns them. */
+export async function expireCheckouts(db: Executor, now: Date, limit = 1000): Promise<CheckoutRow[]> {
   const rows = await db
     .updateTable('checkouts')
     .set({ status: 'expired', modified_at: now })
@@ -71,9 +71,9 @@ export async function expireCheckouts(db: Executor, now: Date, limit = 1000): Pr
       eb.selectFrom('checkouts').select('id').where('status', '=', 'open').where('expires_at', '<=', now).orderBy('expires_at').limit(limit),
     )
     .where('status', '=', 'open')
-    .returning('id')
+    .returningAll()
     .execute()
-  return rows.map((r) => r.id)
+  return rows
 }
 
 /**

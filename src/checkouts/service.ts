@@ -13,6 +13,7 @@ import { getOrganization, assertOwnOrganization, type AuthContext } from '../org
 import type { Product, ProductPrice } from '../products/schemas'
 import { findPriceProductId, getProductsByIds } from '../products/service'
 import { baseAmount, computeAmounts, isAmountAllowed, isDiscountApplicable, type DiscountTerms } from './pricing'
+import { emitEvent, type WebhookEventType } from '../webhooks/service'
 import * as repo from './repository'
 import type { Checkout, CheckoutCreate, CheckoutListQuery, CheckoutPublic, CheckoutUpdate, CheckoutUpdatePublic } from './schemas'
 
@@ -435,8 +436,27 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
   const { product_id: _p, products: _ps, product_price_id: _pp, ...changes } = input
   const { row } = await applyChanges(deps.db, base, ctx, changes, now, { merchant: true })
   row.modified_at = null
-  const inserted = await repo.insertCheckoutReturning(deps.db, rowForInsert(row))
-  return toCheckout(deps, inserted, await loadContext(deps.db, inserted), now)
+  return deps.db.transaction().execute(async (tx) => {
+    const inserted = await repo.insertCheckoutReturning(tx, rowForInsert(row))
+    const checkout = toCheckout(deps, inserted, await loadContext(tx, inserted), now)
+    await emitEvent(tx, { organizationId: inserted.organization_id, type: 'checkout.created', data: checkout, now })
+    return checkout
+  })
+}
+
+/**
+ * A `checkout.*` webhook event for a session, inside the caller's transaction. The payload (the
+ * merchant's view of the session) is only built when an endpoint listens.
+ */
+export function emitCheckoutEvent(
+  tx: Executor,
+  deps: Pick<Deps, 'config'>,
+  type: Extract<WebhookEventType, `checkout.${string}`>,
+  row: CheckoutRow,
+  now: Date,
+  ctx?: CheckoutContext,
+): Promise<void> {
+  return emitEvent(tx, { organizationId: row.organization_id, type, data: async () => toCheckout(deps, row, ctx ?? (await loadContext(tx, row)), now), now })
 }
 
 /** JSON columns are written as text. */
@@ -486,7 +506,9 @@ export async function updateCheckout(deps: D, auth: AuthContext, id: string, inp
     if (!row) throw new ResourceNotFound()
     assertOpen(row, now)
     const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: true })
-    const saved = Object.keys(patch).length ? await repo.updateCheckout(tx, row.id, patch) : next
+    if (!Object.keys(patch).length) return toCheckout(deps, next, ctx, now)
+    const saved = await repo.updateCheckout(tx, row.id, patch)
+    await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
     return toCheckout(deps, saved, ctx, now)
   })
 }
@@ -511,7 +533,9 @@ export async function updateClientCheckout(deps: D, clientSecret: string, input:
     if (!row) throw new ResourceNotFound()
     assertOpen(row, now)
     const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: false })
-    const saved = Object.keys(patch).length ? await repo.updateCheckout(tx, row.id, patch) : next
+    const changed = Object.keys(patch).length > 0
+    const saved = changed ? await repo.updateCheckout(tx, row.id, patch) : next
+    if (changed) await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
     return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
   })
 }

@@ -1,12 +1,13 @@
 import { findLinkForVisit, type LinkForVisit } from '../checkout-links/service'
 import { parseFieldValue } from '../custom-fields/values'
+import type { NewRow } from '../db/types'
 import type { Deps } from '../deps'
 import { findDiscountByCode } from '../discounts/service'
 import { newId, newSecret } from '../lib/ids'
 import { matchAcceptLanguage, matchLocale } from '../lib/locales'
 import { baseAmount, computeAmounts, isAmountAllowed, isDiscountApplicable, type DiscountTerms, type PriceTerms } from './pricing'
 import * as repo from './repository'
-import { CHECKOUT_SECRET_PREFIX, discountTerms } from './service'
+import { CHECKOUT_SECRET_PREFIX, discountTerms, emitCheckoutEvent } from './service'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
@@ -138,7 +139,7 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
   }
 
   const clientSecret = newSecret(CHECKOUT_SECRET_PREFIX)
-  await repo.insertCheckout(deps.db, {
+  const row: NewRow<'checkouts'> = {
     id: newId(),
     organization_id: link.organization_id,
     client_secret: clientSecret,
@@ -167,6 +168,15 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
     custom_field_data: JSON.stringify(customFieldData),
     link_query: visit.rawQuery.length <= MAX_LINK_QUERY && !visit.rawQuery.includes('\0') ? visit.rawQuery : null,
     created_at: now,
-  })
+  }
+  if (link.webhook_subscribed) {
+    // Someone listens to checkout.created: the session and its event commit together.
+    await deps.db.transaction().execute(async (tx) => {
+      const inserted = await repo.insertCheckoutReturning(tx, row)
+      await emitCheckoutEvent(tx, deps, 'checkout.created', inserted, now)
+    })
+  } else {
+    await repo.insertCheckout(deps.db, row)
+  }
   return { clientSecret, forward: forwardedQuery(q) }
 }
