@@ -44,7 +44,7 @@ describe('webhook events of a purchase', async () => {
     const endpoint = await polar.webhooks.createWebhookEndpoint({
       url: receiverUrl.replace('/hook', path),
       format: 'raw',
-      events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.paid', 'subscription.created', 'subscription.active', 'customer.created', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'],
+      events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.paid', 'subscription.created', 'subscription.active', 'customer.created', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'] as never, // the last three are Kassa's own: the SDK's enum lacks them
     })
     return { org, polar, secret: endpoint.secret, path }
   }

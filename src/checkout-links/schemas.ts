@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Discount } from '../discounts/schemas'
+import { DiscountMinimal } from '../discounts/schemas'
 import {
   HttpUrl,
   MetadataInput,
@@ -57,10 +57,6 @@ export const CheckoutLinkProduct = ProductBase.extend({
   medias: z.array(z.never()),
 })
 
-/** A discount as embedded in a link (without its product restriction). */
-export const DiscountBase = z.union(
-  Discount.options.map((o) => (o as unknown as z.ZodObject<z.ZodRawShape>).omit({ products: true })) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
-)
 
 export const CheckoutLink = z.object({
   id: Uuid,
@@ -80,7 +76,7 @@ export const CheckoutLink = z.object({
   seats: z.number().int().nullable(),
   organization_id: Uuid,
   products: z.array(CheckoutLinkProduct),
-  discount: DiscountBase.nullable(),
+  discount: DiscountMinimal.nullable(),
   url: z.string().describe('The URL to share: every visit opens a new checkout session.'),
 })
 export type CheckoutLink = z.infer<typeof CheckoutLink>

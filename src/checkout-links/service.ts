@@ -1,6 +1,6 @@
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
-import { getDiscountById } from '../discounts/service'
+import { getDiscountById, getDiscountsByIds } from '../discounts/service'
 import { ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId, newSecret } from '../lib/ids'
@@ -24,7 +24,7 @@ async function hydrate(deps: Pick<Deps, 'config'>, db: Executor, rows: repo.Chec
   const products = new Map((await getProductsByIds(db, organizationId, [...new Set(links.map((l) => l.product_id))])).map((p) => [p.id, p]))
   const discountIds = [...new Set(rows.flatMap((r) => (r.discount_id ? [r.discount_id] : [])))]
   const discounts = new Map(
-    (await Promise.all(discountIds.map((id) => getDiscountById(db, organizationId, id)))).flatMap((d) => (d ? [[d.id, d] as const] : [])),
+    (await getDiscountsByIds(db, organizationId, discountIds)).map((d) => [d.id, d] as const),
   )
   return rows.map((row) => ({
     id: row.id,

@@ -102,13 +102,17 @@ export function renderHeadline(c: CheckoutPublic, locale: Locale, now: Date): Ra
   return html`<p class="price">${formatMoney(c.net_amount, c.currency, locale)}${suffix ? html`<small>${suffix}</small>` : ''}</p>`
 }
 
+/** "Total", or "Monthly"/"Yearly"… for a subscription billed every single interval. */
+function totalLabel(c: CheckoutPublic, locale: Locale): string {
+  const interval = c.product?.recurring_interval
+  return t(locale, interval && c.product?.recurring_interval_count === 1 ? (`total_${interval}` as MessageKey) : 'total')
+}
+
 export function renderBreakdown(c: CheckoutPublic, locale: Locale): Raw {
   if (isFree(c)) return html``
-  const interval = c.product?.recurring_interval
-  const totalKey: MessageKey = interval && c.product?.recurring_interval_count === 1 ? (`total_${interval}` as MessageKey) : 'total'
   return html`<div class="lines" aria-live="polite"><div class="line"><span>${t(locale, 'subtotal')}</span><span>${formatMoney(c.amount, c.currency, locale, { exact: true })}</span></div>${
     c.discount_amount > 0 ? html`<div class="line discount"><span>${discountLabel(c)}</span><span>−${formatMoney(c.discount_amount, c.currency, locale, { exact: true })}</span></div>` : ''
-  }<div class="line"><span>${t(locale, 'taxes')}</span><span>${formatMoney(c.tax_amount ?? 0, c.currency, locale, { exact: true })}</span></div><div class="line total"><span>${t(locale, totalKey)}</span><span>${formatMoney(c.total_amount, c.currency, locale, { exact: true })}</span></div></div>`
+  }<div class="line"><span>${t(locale, 'taxes')}</span><span>${formatMoney(c.tax_amount ?? 0, c.currency, locale, { exact: true })}</span></div><div class="line total"><span>${totalLabel(c, locale)}</span><span>${formatMoney(c.total_amount, c.currency, locale, { exact: true })}</span></div></div>`
 }
 
 function fieldError(id: string, form: FormState): Raw {
@@ -232,7 +236,7 @@ function renderCard(c: CheckoutPublic, locale: Locale, form: FormState): Raw {
 }
 
 export function renderPayArea(c: CheckoutPublic, locale: Locale, form: FormState): Raw {
-  return html`<div class="paybar" id="k-paybar"><p class="alert" id="k-form-error" role="alert">${form.formError ?? ''}</p><div class="sum"><span>${t(locale, 'total')}</span><span id="k-total">${formatMoney(c.total_amount, c.currency, locale, { exact: true })}</span></div><button type="submit" class="pay" id="k-pay" name="action" value="pay"><span class="spin" aria-hidden="true"></span><span id="k-pay-label">${payLabel(c, locale)}</span></button></div>`
+  return html`<div class="paybar" id="k-paybar"><p class="alert" id="k-form-error" role="alert">${form.formError ?? ''}</p><div class="sum" id="k-sum"><span>${totalLabel(c, locale)}</span><span id="k-total">${formatMoney(c.total_amount, c.currency, locale, { exact: true })}</span></div><button type="submit" class="pay" id="k-pay" name="action" value="pay"><span class="spin" aria-hidden="true"></span><span id="k-pay-label">${payLabel(c, locale)}</span></button></div>`
 }
 
 export function amountError(c: CheckoutPublic, locale: Locale): string {

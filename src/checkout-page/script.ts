@@ -30,7 +30,7 @@ function message(issue){var loc=issue.loc.slice(1),n=loc.join('.');
 function showIssues(detail){var first;for(var i=0;i<detail.length;i++){var m=message(detail[i]);var f=setError(m[0],m[1]);first=first||f}if(first&&first.focus)first.focus()}
 function swap(doc,id){var a=$(id),n=doc.getElementById(id);if(a&&n)a.replaceWith(n);else if(a&&!n)a.innerHTML=''}
 function refresh(all){return fetch(page,{headers:{accept:'text/html','x-kassa-fragment':'1'},credentials:'same-origin',cache:'no-store'}).then(function(r){return r.text()}).then(function(h){var doc=new DOMParser().parseFromString(h,'text/html');
- ['k-product-name','k-headline','k-breakdown','k-discount','k-pay-label','k-total'].forEach(function(id){swap(doc,id)});
+ ['k-product-name','k-headline','k-breakdown','k-discount','k-pay-label','k-sum'].forEach(function(id){swap(doc,id)});
  if(all)['k-fields','k-amount','k-card'].forEach(function(id){swap(doc,id)})})}
 function send(body,all){busy(true);return fetch(api,{method:'PATCH',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
  if(r.status===410||r.status===403){location.reload();return}

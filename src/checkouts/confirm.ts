@@ -10,6 +10,7 @@ import { isFilled } from '../custom-fields/values'
 import { addInterval } from '../lib/time'
 import { isDiscountApplicable } from './pricing'
 import { emitEvent, hasSubscribers } from '../webhooks/service'
+import { redeemDiscount, releaseRedemption } from '../discounts/service'
 import * as repo from './repository'
 import type { CheckoutConfirm, CheckoutPublic } from './schemas'
 import {
@@ -86,7 +87,7 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
         if (!auth.ok) throw new PaymentError(auth.message)
       }
       // The conditional update settles the race between concurrent confirms (see redeemDiscount).
-      if (redeem && !(await repo.redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted()
+      if (redeem && !(await redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted()
       const saved = await repo.updateCheckout(tx, next.id, { ...patch, status: 'confirmed', confirmed_at: now, modified_at: now })
       await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
       await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
@@ -134,7 +135,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
 
     const capture = await processor.capture({ token, amount: trial ? 0 : row.total_amount, currency: row.currency, checkoutId })
     if (!capture.ok) {
-      await repo.releaseDiscount(tx, checkoutId)
+      await releaseRedemption(tx, checkoutId)
       const failed = await repo.updateCheckout(tx, checkoutId, { status: 'failed', payment_error: capture.message, modified_at: now })
       await emitCheckoutEvent(tx, deps, 'checkout.updated', failed, now, ctx)
       return

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DiscountBase } from '../checkout-links/schemas'
+import { DiscountMinimal } from '../discounts/schemas'
 import { HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
 import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
 
@@ -164,7 +164,7 @@ export const CheckoutBase = z.object({
   product: CheckoutProduct.nullable(),
   product_price: ProductPrice.nullable(),
   prices: z.record(z.string(), z.array(ProductPrice)).nullable(),
-  discount: DiscountBase.nullable(),
+  discount: DiscountMinimal.nullable(),
   attached_custom_fields: z.array(AttachedCustomField).nullable(),
 })
 

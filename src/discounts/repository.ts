@@ -98,3 +98,34 @@ export async function restrictedProducts(db: Executor, discountIds: string[]): P
     .orderBy('products.id')
     .execute()
 }
+
+/**
+ * Counts a redemption against the discount's limit, atomically: the conditional update takes the
+ * row lock, so concurrent confirms on PostgreSQL can never push the count past `max_redemptions`.
+ */
+export async function insertRedemption(db: Executor, discountId: string, checkoutId: string, now: Date): Promise<boolean> {
+  const row = await db
+    .updateTable('discounts')
+    .set((eb) => ({ redemptions_count: eb('redemptions_count', '+', 1) }))
+    .where('id', '=', discountId)
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.or([eb('max_redemptions', 'is', null), eb('redemptions_count', '<', eb.ref('max_redemptions'))]))
+    .returning('id')
+    .executeTakeFirst()
+  if (!row) return false
+  await db.insertInto('discount_redemptions').values({ discount_id: discountId, checkout_id: checkoutId, created_at: now }).execute()
+  return true
+}
+
+/** Gives a redemption back (a payment that failed after confirm). */
+export async function deleteRedemption(db: Executor, checkoutId: string): Promise<void> {
+  const r = await db.deleteFrom('discount_redemptions').where('checkout_id', '=', checkoutId).returning('discount_id').executeTakeFirst()
+  if (r) {
+    await db
+      .updateTable('discounts')
+      .set((eb) => ({ redemptions_count: eb('redemptions_count', '-', 1) }))
+      .where('id', '=', r.discount_id)
+      .where('redemptions_count', '>', 0)
+      .execute()
+  }
+}

@@ -244,3 +244,12 @@ export function isDiscountRedeemable(discount: Pick<Discount, 'starts_at' | 'end
 export function discountAppliesToProduct(discount: Pick<Discount, 'products'>, productId: string): boolean {
   return discount.products.length === 0 || discount.products.some((p) => p.id === productId)
 }
+
+/**
+ * Counts one redemption for a checkout, never past `max_redemptions` even under concurrent
+ * confirms (a conditional update). False when the discount is used up or deleted.
+ */
+export const redeemDiscount = (tx: Executor, discountId: string, checkoutId: string, now: Date) => repo.insertRedemption(tx, discountId, checkoutId, now)
+
+/** Gives a checkout's redemption back (its payment failed after confirm). */
+export const releaseRedemption = (tx: Executor, checkoutId: string) => repo.deleteRedemption(tx, checkoutId)
