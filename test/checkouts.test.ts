@@ -562,6 +562,17 @@ describe('checkout sessions', async () => {
       expect(await expireCheckouts(exp.deps)).toBe(0)
     })
 
+    it('expires every overdue session, however many, in batches', async () => {
+      const org = await createOrg(exp)
+      const polar = await polarClient(exp.app, org.token)
+      const product = await fixedProduct(polar, 100)
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push((await polar.checkouts.create({ products: [product.id] })).id)
+      expClock.advance(61_000)
+      expect(await expireCheckouts(exp.deps, 2)).toBeGreaterThanOrEqual(5)
+      for (const id of ids) expect((await rowOf(id)).status).toBe('expired')
+    })
+
     it('a confirmed session does not expire', async () => {
       const org = await createOrg(exp)
       const polar = await polarClient(exp.app, org.token)

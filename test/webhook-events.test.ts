@@ -75,10 +75,11 @@ describe('webhook events of a purchase', async () => {
     await polar.checkouts.clientConfirm({ clientSecret: secretOfSession, checkoutConfirmStripe: { confirmationTokenId: 'tok_sandbox_success' } })
     await settle()
     const { types, bodies } = await events(secret, path)
-    expect(types).toEqual(['checkout_link.created', 'checkout.created', 'checkout.updated', 'customer.created', 'order.created', 'order.paid', 'checkout.updated'])
+    // Per-endpoint ordering is not promised (deliveries run concurrently): compare as a multiset.
+    expect([...types].sort()).toEqual(['checkout_link.created', 'checkout.created', 'checkout.updated', 'customer.created', 'order.created', 'order.paid', 'checkout.updated'].sort())
     const order = bodies.find((b) => b.type === 'order.paid')!.data
     expect(order).toMatchObject({ status: 'paid', total_amount: 1200, metadata: { from: 'link', utm_source: 'news' } })
-    expect(bodies.at(-1)!.data.status).toBe('succeeded')
+    expect(bodies.filter((b) => b.type === 'checkout.updated').map((b) => b.data.status).sort()).toEqual(['confirmed', 'succeeded'])
     expect(bodies.find((b) => b.type === 'checkout.created')!.data.checkout_link_id).toBe(link.id)
     // the same webhook-id never repeats across deliveries
     const ids = received.filter((r) => r.path === path).map((r) => r.headers['webhook-id'])

@@ -173,18 +173,24 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
   })
 }
 
-export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<number> {
-  return deps.db.transaction().execute(async (tx) => {
-    const now = deps.clock.now()
-    const rows = await repo.expireCheckouts(tx, now)
-    // One subscriber check per organization, not per session.
-    const listening = new Map<string, boolean>()
-    for (const row of rows) {
-      if (!listening.has(row.organization_id)) listening.set(row.organization_id, await hasSubscribers(tx, row.organization_id, 'checkout.expired'))
-      if (listening.get(row.organization_id)) await emitCheckoutEvent(tx, deps, 'checkout.expired', row, now)
-    }
-    return rows.length
-  })
+/** Marks every open session past its expiry as expired, in batches of `batch` (one transaction each). */
+export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>, batch = 1000): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await deps.db.transaction().execute(async (tx) => {
+      const now = deps.clock.now()
+      const rows = await repo.expireCheckouts(tx, now, batch)
+      // One subscriber check per organization, not per session.
+      const listening = new Map<string, boolean>()
+      for (const row of rows) {
+        if (!listening.has(row.organization_id)) listening.set(row.organization_id, await hasSubscribers(tx, row.organization_id, 'checkout.expired'))
+        if (listening.get(row.organization_id)) await emitCheckoutEvent(tx, deps, 'checkout.expired', row, now)
+      }
+      return rows.length
+    })
+    total += n
+    if (n < batch) return total
+  }
 }
 
 export const checkoutJobHandlers: JobHandlers = {
