@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger } from 'fastify'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../src/app'
 import { migrate, openPGlite, type Database } from '../src/db/index'
 import { seedDemoData } from '../src/demo'
@@ -14,6 +14,9 @@ import { verifyPassword } from '../src/lib/password'
 import { authenticateToken } from '../src/organizations/service'
 import { listProducts } from '../src/products/service'
 import { testConfig, testDatabase, testDatabaseUrl } from './helpers'
+
+// Every case starts real processes that open PGlite (seconds each, more on a loaded 2-core machine).
+vi.setConfig({ testTimeout: 120_000 })
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const TOKEN_RE = /^polar_oat_[A-Za-z0-9_-]{43}$/

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { Polar } from '@polar-sh/sdk'
 import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
 import { afterAll } from 'vitest'
 import { buildApp } from '../src/app'
 import { loadConfig, type Config } from '../src/config'
@@ -36,8 +37,38 @@ export interface TestContext {
 }
 
 /** Builds the app on the shared test database; closed after the file's tests. */
-export async function createTestApp(opts: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestContext> {
-  const database = await testDatabase()
+/**
+ * A database of the file's own, for tests that drain the shared job queue (settlement, webhook
+ * deliveries): on the shared PostgreSQL database, files run concurrently and would run (and wait on)
+ * each other's jobs. PGlite: a new in-memory instance; PostgreSQL: a new database, dropped afterwards.
+ */
+let isolatedCounter = 0
+export async function isolatedDatabase(): Promise<Database> {
+  if (!testDatabaseUrl) {
+    const database = await openPGlite()
+    await migrate(database)
+    afterAll(() => database.close())
+    return database
+  }
+  const name = `kassa_iso_${process.pid}_${isolatedCounter++}`
+  const admin = new URL(testDatabaseUrl)
+  admin.pathname = '/postgres'
+  const adminDb = await openPostgres(admin.toString(), { max: 1 })
+  await sql.raw(`create database ${name}`).execute(adminDb.db)
+  const url = new URL(testDatabaseUrl)
+  url.pathname = `/${name}`
+  const database = await openPostgres(url.toString())
+  await migrate(database)
+  afterAll(async () => {
+    await database.close()
+    await sql.raw(`drop database if exists ${name} with (force)`).execute(adminDb.db)
+    await adminDb.close()
+  })
+  return database
+}
+
+export async function createTestApp(opts: { clock?: Clock; config?: Partial<Config>; isolated?: boolean } = {}): Promise<TestContext> {
+  const database = opts.isolated ? await isolatedDatabase() : await testDatabase()
   const config = testConfig(opts.config)
   const clock = opts.clock ?? systemClock
   const app = await buildApp({ config, database, clock, logger: false })

@@ -33,7 +33,8 @@ afterAll(async () => {
 const clock = new FixedClock(new Date())
 
 describe('webhook events of a purchase', async () => {
-  const ctx = await createTestApp({ clock, config: { webhooksAllowInsecure: true, webhookRetryBaseMs: 1, checkoutTtlSeconds: 600 } })
+  // Its own database: it drains the job queue, which other files share on PostgreSQL.
+  const ctx = await createTestApp({ isolated: true, clock, config: { webhooksAllowInsecure: true, webhookRetryBaseMs: 1, checkoutTtlSeconds: 600 } })
   const deliver = () => runDueJobs(ctx.deps, webhookJobHandlers, { kinds: WEBHOOK_JOB_KINDS, retry: { byKind: webhookRetry(ctx.deps.config) }, limit: 1000 })
   const settle = () => runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [SETTLE_JOB] })
 
