@@ -72,7 +72,9 @@ async function main() {
     })
   }
 
-  database = await openDatabase(config).catch((err: Error) => {
+  database = await openDatabase(config, {
+    onError: (err) => (app ? app.log.warn({ err }, 'an idle database connection failed; it will be replaced') : undefined),
+  }).catch((err: Error) => {
     process.stderr.write(`Cannot open the database (${config.databaseUrl ? 'DATABASE_URL' : `embedded, in ${config.dataDir}`}): ${err.message}\n`)
     process.exit(1)
   })

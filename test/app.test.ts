@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config'
-import { createOrg, createTestApp } from './helpers'
+import { sql } from 'kysely'
+import { openPostgres } from '../src/db/index'
+import { createOrg, createTestApp, testDatabase, testDatabaseUrl } from './helpers'
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -101,5 +103,25 @@ describe('HTTP basics', async () => {
     expect(body.is_archived).toBe(false)
     expect(body.whatever).toBeUndefined()
     expect(res.headers['x-request-id']).toBeTruthy()
+  })
+})
+
+describe.skipIf(!testDatabaseUrl)('PostgreSQL connections', () => {
+  it('an idle connection killed by the server neither crashes the process nor breaks the next query', async () => {
+    const url = new URL(testDatabaseUrl!)
+    url.searchParams.set('application_name', 'kassa_terminate_test')
+    const errors: Error[] = []
+    const database = await openPostgres(url.toString(), { onError: (e) => errors.push(e) })
+    try {
+      await sql`select 1`.execute(database.db)
+      const killer = await testDatabase()
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'kassa_terminate_test'`.execute(killer.db)
+      for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(errors.length).toBeGreaterThan(0)
+      const r = await sql<{ ok: number }>`select 1 as ok`.execute(database.db)
+      expect(r.rows[0]!.ok).toBe(1)
+    } finally {
+      await database.close()
+    }
   })
 })

@@ -61,7 +61,16 @@ export async function isolatedDatabase(): Promise<Database> {
   await migrate(database)
   afterAll(async () => {
     await database.close()
-    await sql.raw(`drop database if exists ${name} with (force)`).execute(adminDb.db)
+    // The pool's sockets may still be closing: retry rather than terminate them.
+    for (let i = 0; ; i++) {
+      try {
+        await sql.raw(`drop database if exists ${name}`).execute(adminDb.db)
+        break
+      } catch (err) {
+        if (i >= 50) throw err
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
     await adminDb.close()
   })
   return database

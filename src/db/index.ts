@@ -24,8 +24,11 @@ pg.types.setTypeParser(20, (v) => {
   return n
 })
 
-export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database> {
+export async function openPostgres(url: string, opts: { max?: number; onError?: (err: Error) => void } = {}): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 })
+  // An idle connection that dies (server restart, admin termination) must not crash the process:
+  // the pool drops it and the next query opens a fresh one.
+  pool.on('error', (err) => opts.onError?.(err))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, kind: 'postgres', close: () => db.destroy() }
 }
@@ -38,8 +41,11 @@ export async function openPGlite(dataDir?: string): Promise<Database> {
   return { db, kind: 'pglite', close: () => db.destroy() }
 }
 
-export async function openDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(`${config.dataDir}/pglite`)
+export async function openDatabase(
+  config: { databaseUrl: string | undefined; dataDir: string },
+  opts: { onError?: (err: Error) => void } = {},
+): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, opts) : openPGlite(`${config.dataDir}/pglite`)
 }
 
 const MIGRATION_LOCK_ID = 72_617_001
