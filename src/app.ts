@@ -14,6 +14,7 @@ import { checkoutPageRoutes } from './checkout-page/routes'
 import { checkoutRoutes } from './checkouts/routes'
 import { customFieldRoutes } from './custom-fields/routes'
 import { customerRoutes } from './customers/routes'
+import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
 import { registerAuth } from './http/auth'
 import { registerErrorHandler } from './http/error-handler'
@@ -21,8 +22,10 @@ import { zodValidatorCompiler } from './http/zod-compiler'
 import { newId } from './lib/ids'
 import { systemClock, type Clock } from './lib/clock'
 import { orderRoutes } from './orders/routes'
+import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
 import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
+import { sessionRoutes } from './sessions/routes'
 import { subscriptionRoutes } from './subscriptions/routes'
 import { webhookRoutes } from './webhooks/routes'
 
@@ -82,11 +85,17 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
         version: API_VERSION,
         description:
           "Kassa speaks Polar's public v1 API for checkout links, checkouts and the catalog behind them. " +
-          'Authenticate with an organization access token: `Authorization: Bearer polar_oat_…`.',
+          'Authenticate with an organization access token: `Authorization: Bearer polar_oat_…`. ' +
+          "Kassa's dashboard uses the same API with the session cookie of `POST /v1/auth/login` (and an `x-csrf-token` header on changes).",
       },
       servers: [{ url: opts.config.publicUrl }],
-      components: { securitySchemes: { access_token: { type: 'http', scheme: 'bearer' } } },
-      security: [{ access_token: [] }],
+      components: {
+        securitySchemes: {
+          access_token: { type: 'http', scheme: 'bearer' },
+          session_cookie: { type: 'apiKey', in: 'cookie', name: 'kassa_session' },
+        },
+      },
+      security: [{ access_token: [] }, { session_cookie: [] }],
     },
     transform: jsonSchemaTransform,
   })
@@ -118,7 +127,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(checkoutLinkRoutes, { prefix: '/v1/checkout-links', deps })
   await app.register(checkoutRoutes, { prefix: '/v1/checkouts', deps })
   await app.register(webhookRoutes, { prefix: '/v1/webhooks', deps })
+  await app.register(organizationRoutes, { prefix: '/v1/organizations', deps })
+  await app.register(organizationAccessTokenRoutes, { prefix: '/v1/organization-access-tokens', deps })
+  await app.register(sessionRoutes, { prefix: '/v1/auth', deps })
   await app.register(checkoutPageRoutes, { deps })
+  await app.register(dashboardRoutes)
 
   return app
 }

@@ -24,6 +24,7 @@ export interface AccessTokensTable {
   expires_at: Timestamp | null
   revoked_at: Timestamp | null
   last_used_at: Timestamp | null
+  modified_at: Timestamp | null
 }
 
 export interface UsersTable {
@@ -142,6 +143,8 @@ export interface DB {
   webhook_events: WebhookEventsTable
   webhook_deliveries: WebhookDeliveriesTable
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable
+  user_sessions: UserSessionsTable
+  login_attempts: LoginAttemptsTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
@@ -362,5 +365,24 @@ export interface WebhookDeliveryAttemptsTable {
   duration_ms: number
   response: string | null
   error: string | null
+  created_at: Timestamp
+}
+
+export interface UserSessionsTable {
+  id: string
+  user_id: string
+  token_hash: string
+  organization_id: string
+  created_at: Timestamp
+  expires_at: Timestamp
+  revoked_at: Timestamp | null
+  user_agent: string | null
+  ip: string | null
+}
+
+export interface LoginAttemptsTable {
+  id: string
+  email: string
+  ip: string
   created_at: Timestamp
 }

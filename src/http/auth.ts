@@ -1,42 +1,98 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Deps } from '../deps'
 import { authenticateToken, type AuthContext } from '../organizations/service'
-import { hasScope, type Scope } from '../organizations/scopes'
+import { ALL_SCOPES, hasScope, type Scope } from '../organizations/scopes'
+import { SESSION_COOKIE, readCookie } from '../sessions/cookie'
+import { authenticateSession, isValidCsrfToken, type SessionAuth } from '../sessions/service'
 import { NotPermitted, Unauthorized } from './errors'
 
 declare module 'fastify' {
   interface FastifyRequest {
     authContext?: AuthContext
+    dashboardSession?: { session: SessionAuth; token: string }
   }
   interface FastifyContextConfig {
     /** The scope a route needs; set on every `/v1` route that touches an organization's data. */
     scope?: Scope
+    /** A route for the dashboard session alone (`/v1/auth/…`): the session cookie is required, a token is not accepted. */
+    session?: boolean
   }
 }
 
+type AuthDeps = Pick<Deps, 'db' | 'clock'>
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+// A logged-in merchant owns the organization: the session may do everything a token can be given.
+const SESSION_SCOPES: ReadonlySet<string> = new Set(ALL_SCOPES)
+
 /**
  * Authenticates before the body is even parsed (as Polar does: a bad token is a 401 whatever the
- * body), for every route that declares `config: { scope }`.
+ * body), for every route that declares `config: { scope }` or `config: { session: true }`.
  */
-export function registerAuth(app: FastifyInstance, deps: Pick<Deps, 'db' | 'clock'>): void {
+export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope
+    const { scope, session } = request.routeOptions.config
     if (scope) await authorize(deps, request, scope)
+    else if (session) request.dashboardSession = await requireSession(deps, request)
   })
 }
 
-export async function authorize(deps: Pick<Deps, 'db' | 'clock'>, request: FastifyRequest, scope: Scope): Promise<AuthContext> {
+/**
+ * `Authorization: Bearer polar_oat_…` when the header is present (whatever the cookies); otherwise the
+ * dashboard's session cookie, acting on the session's selected organization with every scope.
+ */
+export async function authorize(deps: AuthDeps, request: FastifyRequest, scope: Scope): Promise<AuthContext> {
   let auth = request.authContext
   if (!auth) {
-    const header = request.headers.authorization
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-    if (!match) throw new Unauthorized()
-    auth = await authenticateToken(deps, match[1]!)
-    if (!auth) throw new Unauthorized()
+    auth = request.headers.authorization !== undefined ? await bearerAuth(deps, request) : await cookieAuth(deps, request)
     request.authContext = auth
   }
   if (!hasScope(auth.scopes, scope)) throw new NotPermitted()
   return auth
+}
+
+async function bearerAuth(deps: AuthDeps, request: FastifyRequest): Promise<AuthContext> {
+  const header = request.headers.authorization
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+  if (!match) throw new Unauthorized()
+  const auth = await authenticateToken(deps, match[1]!)
+  if (!auth) throw new Unauthorized()
+  return auth
+}
+
+async function cookieAuth(deps: AuthDeps, request: FastifyRequest): Promise<AuthContext> {
+  const { session } = await requireSession(deps, request)
+  return { organizationId: session.organizationId, tokenId: null, sessionId: session.sessionId, userId: session.userId, scopes: SESSION_SCOPES }
+}
+
+/**
+ * The live dashboard session of the request's `kassa_session` cookie, or undefined. A request that changes
+ * something (any method but GET, HEAD, OPTIONS) must also carry the session's CSRF token in `x-csrf-token`:
+ * a 403 otherwise.
+ */
+export async function sessionOf(deps: AuthDeps, request: FastifyRequest): Promise<{ session: SessionAuth; token: string } | undefined> {
+  const token = sessionToken(request)
+  if (!token) return undefined
+  const session = await authenticateSession(deps, token)
+  if (!session) return undefined
+  if (!SAFE_METHODS.has(request.method) && !isValidCsrfToken(token, request.headers['x-csrf-token'])) {
+    throw new NotPermitted('Missing or invalid CSRF token.')
+  }
+  return { session, token }
+}
+
+export async function requireSession(deps: AuthDeps, request: FastifyRequest): Promise<{ session: SessionAuth; token: string }> {
+  const found = await sessionOf(deps, request)
+  if (!found) throw new Unauthorized()
+  return found
+}
+
+export const sessionToken = (request: FastifyRequest): string | undefined => readCookie(request.headers.cookie, SESSION_COOKIE) || undefined
+
+/** The dashboard session, resolved by the route's `session: true`. */
+export function dashboardSessionOf(request: FastifyRequest): { session: SessionAuth; token: string } {
+  if (!request.dashboardSession) throw new Unauthorized()
+  return request.dashboardSession
 }
 
 /** The caller's organization and scopes, resolved by the route's `scope`. */

@@ -1,5 +1,10 @@
 import type { Executor } from '../db/index'
-import type { NewRow } from '../db/types'
+import { applySorting, fetchPage } from '../db/helpers'
+import type { NewRow, Row, RowUpdate } from '../db/types'
+import type { Page } from '../http/schemas'
+
+export type AccessTokenRow = Omit<Row<'access_tokens'>, 'token_hash'>
+const tokenColumns = ['id', 'organization_id', 'scopes', 'comment', 'created_at', 'modified_at', 'expires_at', 'revoked_at', 'last_used_at'] as const
 
 export async function insertOrganization(db: Executor, row: NewRow<'organizations'>) {
   return db.insertInto('organizations').values(row).returning(['id', 'name', 'slug', 'created_at', 'modified_at']).executeTakeFirstOrThrow()
@@ -18,14 +23,14 @@ export async function countOrganizations(db: Executor): Promise<number> {
   return Number(r.n)
 }
 
-export async function insertAccessToken(db: Executor, row: NewRow<'access_tokens'>) {
-  await db.insertInto('access_tokens').values(row).execute()
+export async function insertAccessToken(db: Executor, row: NewRow<'access_tokens'>): Promise<AccessTokenRow> {
+  return db.insertInto('access_tokens').values(row).returning(tokenColumns).executeTakeFirstOrThrow()
 }
 
 export async function findLiveTokenByHash(db: Executor, tokenHash: string, now: Date) {
   return db
     .selectFrom('access_tokens')
-    .select(['id', 'organization_id', 'scopes'])
+    .select(['id', 'organization_id', 'scopes', 'last_used_at'])
     .where('token_hash', '=', tokenHash)
     .where('revoked_at', 'is', null)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
@@ -49,5 +54,44 @@ export async function linkUserToOrganization(db: Executor, userId: string, organ
     .insertInto('user_organizations')
     .values({ user_id: userId, organization_id: organizationId, created_at: now })
     .onConflict((oc) => oc.doNothing())
+    .execute()
+}
+
+export async function touchAccessToken(db: Executor, id: string, now: Date): Promise<void> {
+  await db.updateTable('access_tokens').set({ last_used_at: now }).where('id', '=', id).execute()
+}
+
+/** Tokens not revoked (expired ones included: they still show, with their `expires_at`). */
+const liveTokens = (db: Executor, organizationId: string) =>
+  db.selectFrom('access_tokens').where('organization_id', '=', organizationId).where('revoked_at', 'is', null)
+
+export async function listAccessTokens(db: Executor, organizationId: string, sorting: string[], page: Page) {
+  const sortable = { created_at: 'created_at', comment: 'comment', last_used_at: 'last_used_at', organization_id: 'organization_id' }
+  return fetchPage(liveTokens(db, organizationId), (qb) => applySorting(qb.select(tokenColumns), sorting, sortable), page) as Promise<{
+    rows: AccessTokenRow[]
+    total: number
+  }>
+}
+
+export async function updateAccessToken(db: Executor, organizationId: string, id: string, patch: RowUpdate<'access_tokens'>) {
+  return db
+    .updateTable('access_tokens')
+    .set(patch)
+    .where('id', '=', id)
+    .where('organization_id', '=', organizationId)
+    .where('revoked_at', 'is', null)
+    .returning(tokenColumns)
+    .executeTakeFirst()
+}
+
+/** The organizations a user belongs to, oldest membership first. */
+export async function listUserOrganizations(db: Executor, userId: string) {
+  return db
+    .selectFrom('user_organizations as uo')
+    .innerJoin('organizations as o', 'o.id', 'uo.organization_id')
+    .select(['o.id', 'o.name', 'o.slug'])
+    .where('uo.user_id', '=', userId)
+    .orderBy('uo.created_at')
+    .orderBy('o.id')
     .execute()
 }

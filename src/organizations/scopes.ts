@@ -18,6 +18,8 @@ export const ALL_SCOPES = [
   'customers:write',
   'webhooks:read',
   'webhooks:write',
+  'organization_access_tokens:read',
+  'organization_access_tokens:write',
 ] as const
 
 export type Scope = (typeof ALL_SCOPES)[number]

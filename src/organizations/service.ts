@@ -1,15 +1,31 @@
 import type { Deps } from '../deps'
-import { fieldError } from '../http/errors'
+import { NotPermitted, ResourceNotFound, fieldError } from '../http/errors'
+import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
 import { hashPassword } from '../lib/password'
 import * as repo from './repository'
-import { ALL_SCOPES, isScope, type Scope } from './scopes'
+import type {
+  Organization,
+  OrganizationAccessToken,
+  OrganizationAccessTokenCreate,
+  OrganizationAccessTokenListQuery,
+  OrganizationAccessTokenUpdate,
+  OrganizationListQuery,
+} from './schemas'
+import { ALL_SCOPES, hasScope, isScope, type Scope } from './scopes'
 
 export interface AuthContext {
   organizationId: string
-  tokenId: string
+  /** The access token that authenticated the request; null for a dashboard session. */
+  tokenId: string | null
+  /** The dashboard session (cookie) that authenticated the request, and its user. */
+  sessionId?: string
+  userId?: string
   scopes: ReadonlySet<string>
 }
+
+// `last_used_at` is written at most this often per token, so a busy integration costs no write per request.
+const LAST_USED_RESOLUTION_MS = 60_000
 
 type ServiceDeps = Pick<Deps, 'db' | 'clock'>
 
@@ -39,21 +55,30 @@ export async function createAccessToken(
 }
 
 async function issueToken(db: Deps['db'], now: Date, organizationId: string, scopes: Scope[], comment: string | null) {
+  return (await insertToken(db, now, organizationId, scopes, comment, null)).token
+}
+
+async function insertToken(db: Deps['db'], now: Date, organizationId: string, scopes: Scope[], comment: string | null, expiresAt: Date | null) {
   const token = newSecret('polar_oat_')
-  await repo.insertAccessToken(db, {
+  const row = await repo.insertAccessToken(db, {
     id: newId(),
     organization_id: organizationId,
     token_hash: hashToken(token),
     scopes,
     comment,
     created_at: now,
+    expires_at: expiresAt,
   })
-  return token
+  return { token, row }
 }
 
 export async function authenticateToken(deps: ServiceDeps, token: string): Promise<AuthContext | undefined> {
-  const row = await repo.findLiveTokenByHash(deps.db, hashToken(token), deps.clock.now())
+  const now = deps.clock.now()
+  const row = await repo.findLiveTokenByHash(deps.db, hashToken(token), now)
   if (!row) return undefined
+  if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() >= LAST_USED_RESOLUTION_MS) {
+    await repo.touchAccessToken(deps.db, row.id, now)
+  }
   return { organizationId: row.organization_id, tokenId: row.id, scopes: new Set(row.scopes) }
 }
 
@@ -83,4 +108,129 @@ export function assertOwnOrganization(auth: AuthContext, organizationId: string 
   if (organizationId != null && organizationId !== auth.organizationId) {
     throw fieldError(['body', 'organization_id'], 'Setting organization_id is disallowed when using an organization token.', organizationId)
   }
+}
+
+/** A user by email (case-insensitive), with the password hash, for the dashboard login. */
+export const findUserForLogin = (deps: Pick<Deps, 'db'>, email: string) => repo.findUserByEmail(deps.db, email)
+
+/** The organizations a dashboard user belongs to, oldest membership first. */
+export const listUserOrganizations = (deps: Pick<Deps, 'db'>, userId: string) => repo.listUserOrganizations(deps.db, userId)
+
+// ---- Organizations API (the caller's own organization only) ----
+
+export function toOrganization(row: { id: string; name: string; slug: string; created_at: Date | string; modified_at: Date | string | null }): Organization {
+  return {
+    created_at: iso(row.created_at),
+    modified_at: isoOrNull(row.modified_at),
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    avatar_url: null,
+    proration_behavior: 'prorate',
+    allow_customer_updates: true,
+    email: null,
+    website: null,
+    socials: [],
+    status: 'active',
+    details_submitted_at: null,
+    sso_enforced: false,
+    default_presentment_currency: 'usd',
+    default_tax_behavior: 'location',
+    feature_settings: null,
+    subscription_settings: {
+      allow_multiple_subscriptions: true,
+      proration_behavior: 'prorate',
+      benefit_revocation_grace_period: 0,
+      prevent_trial_abuse: false,
+      allow_customer_updates: true,
+    },
+    customer_email_settings: {
+      order_confirmation: true,
+      subscription_cancellation: true,
+      subscription_confirmation: true,
+      subscription_cycled: true,
+      subscription_cycled_after_trial: true,
+      subscription_past_due: true,
+      subscription_paused: true,
+      subscription_resumed: true,
+      subscription_renewal_reminder: true,
+      subscription_revoked: true,
+      subscription_trial_conversion_reminder: true,
+      subscription_uncanceled: true,
+      subscription_updated: true,
+    },
+    customer_portal_settings: { usage: { show: true }, subscription: { update_seats: true, update_plan: true } },
+    account_id: null,
+    payout_account_id: null,
+    capabilities: { checkout_payments: true, subscription_renewals: true, payouts: false, refunds: false, api_access: true, dashboard_access: true },
+  }
+}
+
+export async function getOrganizationOrThrow(deps: Pick<Deps, 'db'>, auth: AuthContext, id: string): Promise<Organization> {
+  const row = id === auth.organizationId ? await repo.findOrganizationById(deps.db, id) : undefined
+  if (!row) throw new ResourceNotFound()
+  return toOrganization(row)
+}
+
+/** An organization token (or dashboard session) sees exactly one organization: its own. */
+export async function listOrganizations(deps: Pick<Deps, 'db'>, auth: AuthContext, query: OrganizationListQuery) {
+  const page: Page = { page: query.page, limit: query.limit }
+  const row = await repo.findOrganizationById(deps.db, auth.organizationId)
+  const rows = row && (query.slug === undefined || query.slug === row.slug) ? [row] : []
+  return paginated(rows.slice((page.page - 1) * page.limit, page.page * page.limit).map(toOrganization), rows.length, page)
+}
+
+// ---- Organization access tokens API ----
+
+export function toAccessToken(row: repo.AccessTokenRow): OrganizationAccessToken {
+  return {
+    created_at: iso(row.created_at),
+    modified_at: isoOrNull(row.modified_at),
+    id: row.id,
+    scopes: row.scopes,
+    expires_at: isoOrNull(row.expires_at),
+    comment: row.comment ?? '',
+    last_used_at: isoOrNull(row.last_used_at),
+    organization_id: row.organization_id,
+  }
+}
+
+/** A token can hand on only what it holds: one with `organization_access_tokens:write` alone cannot mint an all-powerful one. */
+function assertCanGrant(auth: AuthContext, scopes: readonly Scope[]): void {
+  const missing = scopes.filter((s) => !hasScope(auth.scopes, s))
+  if (missing.length) throw new NotPermitted(`A token cannot grant scopes it does not have: ${missing.join(', ')}.`)
+}
+
+export async function listAccessTokens(deps: Pick<Deps, 'db'>, auth: AuthContext, query: OrganizationAccessTokenListQuery) {
+  const page: Page = { page: query.page, limit: query.limit }
+  if (query.organization_id && !query.organization_id.includes(auth.organizationId)) return paginated([], 0, page)
+  const { rows, total } = await repo.listAccessTokens(deps.db, auth.organizationId, query.sorting, page)
+  return paginated(rows.map(toAccessToken), total, page)
+}
+
+export async function createAccessTokenFor(deps: ServiceDeps, auth: AuthContext, input: OrganizationAccessTokenCreate) {
+  assertOwnOrganization(auth, input.organization_id)
+  assertCanGrant(auth, input.scopes)
+  const now = deps.clock.now()
+  const expiresAt = input.expires_in != null ? new Date(now.getTime() + input.expires_in * 1000) : null
+  const { token, row } = await insertToken(deps.db, now, auth.organizationId, input.scopes, input.comment, expiresAt)
+  return { organization_access_token: toAccessToken(row), token }
+}
+
+export async function updateAccessToken(deps: ServiceDeps, auth: AuthContext, id: string, input: OrganizationAccessTokenUpdate) {
+  if (input.scopes != null) assertCanGrant(auth, input.scopes)
+  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, {
+    ...(input.comment != null ? { comment: input.comment } : {}),
+    ...(input.scopes != null ? { scopes: input.scopes } : {}),
+    modified_at: deps.clock.now(),
+  })
+  if (!row) throw new ResourceNotFound()
+  return toAccessToken(row)
+}
+
+/** Revokes at once: the next request with the token is a 401. */
+export async function revokeAccessToken(deps: ServiceDeps, auth: AuthContext, id: string): Promise<void> {
+  const now = deps.clock.now()
+  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, { revoked_at: now, modified_at: now })
+  if (!row) throw new ResourceNotFound()
 }

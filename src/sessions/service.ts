@@ -1,0 +1,140 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Deps } from '../deps'
+import { ApiError, NotPermitted, ResourceNotFound, Unauthorized } from '../http/errors'
+import { iso } from '../http/schemas'
+import { hashToken, newId, newSecret } from '../lib/ids'
+import { hashPassword, verifyPassword } from '../lib/password'
+import { findUserForLogin, listUserOrganizations } from '../organizations/service'
+import * as repo from './repository'
+import type { DashboardSession, LoginRequest } from './schemas'
+
+type D = Pick<Deps, 'db' | 'clock'>
+
+export const SESSION_TTL_MS = 14 * 86_400_000
+export const LOGIN_WINDOW_MS = 15 * 60_000
+export const MAX_FAILED_LOGINS = 10
+
+export class TooManyRequests extends ApiError {
+  constructor(readonly retryAfterSeconds: number) {
+    const minutes = Math.ceil(retryAfterSeconds / 60)
+    super(429, 'TooManyRequests', `Too many failed login attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`)
+  }
+}
+
+/** A live dashboard session, as the cookie resolves it. */
+export interface SessionAuth {
+  sessionId: string
+  userId: string
+  email: string
+  organizationId: string
+  expiresAt: Date
+}
+
+// An unknown email costs a password check too, against this hash, so the answer takes as long as a wrong password.
+let dummyHash: Promise<string> | undefined
+const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')))
+
+/**
+ * The CSRF token is derived from the session token (an HMAC keyed by it): nothing more to store, it dies with
+ * the session, and knowing it reveals nothing about the cookie.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('kassa csrf v1').digest('base64url')
+}
+
+export function isValidCsrfToken(sessionToken: string, provided: unknown): boolean {
+  if (typeof provided !== 'string') return false
+  const expected = Buffer.from(csrfTokenFor(sessionToken))
+  const given = Buffer.from(provided)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+export async function authenticateSession(deps: D, token: string): Promise<SessionAuth | undefined> {
+  const row = await repo.findLiveSession(deps.db, hashToken(token), deps.clock.now())
+  if (!row) return undefined
+  return { sessionId: row.id, userId: row.user_id, email: row.email, organizationId: row.organization_id, expiresAt: new Date(row.expires_at) }
+}
+
+export interface LoginInput extends LoginRequest {
+  ip: string
+  userAgent: string | undefined
+  /** The token of a session cookie the browser already had: that session ends. */
+  previousToken: string | undefined
+}
+
+/**
+ * Email and password → a new session. Every attempt is recorded before the password is checked and counted
+ * after, so parallel guesses (from any number of processes) never get past the limit; a success clears the
+ * email's failures, an attempt refused for the limit is not recorded.
+ */
+export async function login(deps: D, input: LoginInput): Promise<{ token: string; session: DashboardSession }> {
+  const email = input.email.trim().toLowerCase()
+  const now = deps.clock.now()
+  const since = new Date(now.getTime() - LOGIN_WINDOW_MS)
+  const attemptId = newId()
+  await repo.deleteLoginAttemptsUpTo(deps.db, since)
+  await repo.insertLoginAttempt(deps.db, { id: attemptId, email, ip: input.ip, created_at: now })
+  const counts = await repo.countLoginAttempts(deps.db, email, input.ip, since)
+  if (counts.byEmail > MAX_FAILED_LOGINS || counts.byIp > MAX_FAILED_LOGINS) {
+    await repo.deleteLoginAttempt(deps.db, attemptId)
+    throw new TooManyRequests(await retryAfterSeconds(deps, { email, ip: input.ip }, counts, since, now))
+  }
+
+  const user = await findUserForLogin(deps, email)
+  const valid = await verifyPassword(input.password, user?.password_hash ?? (await dummyPasswordHash()))
+  if (!user || !valid) throw new Unauthorized('Invalid email or password.')
+
+  await repo.deleteLoginAttemptsOfEmail(deps.db, email)
+  const organizations = await listUserOrganizations(deps, user.id)
+  if (organizations.length === 0) throw new NotPermitted('This user belongs to no organization.')
+
+  if (input.previousToken) await repo.revokeSession(deps.db, { tokenHash: hashToken(input.previousToken) }, now)
+  const token = newSecret('kassa_s_')
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS)
+  const session: SessionAuth = { sessionId: newId(), userId: user.id, email: user.email, organizationId: organizations[0]!.id, expiresAt }
+  await repo.insertSession(deps.db, {
+    id: session.sessionId,
+    user_id: user.id,
+    token_hash: hashToken(token),
+    organization_id: session.organizationId,
+    created_at: now,
+    expires_at: expiresAt,
+    user_agent: input.userAgent?.slice(0, 512) ?? null,
+    ip: input.ip,
+  })
+  return { token, session: toDashboardSession(session, organizations, token) }
+}
+
+async function retryAfterSeconds(deps: D, key: { email: string; ip: string }, counts: { byEmail: number; byIp: number }, since: Date, now: Date) {
+  const blocking = await Promise.all([
+    counts.byEmail > MAX_FAILED_LOGINS ? repo.nthNewestAttemptAt(deps.db, { email: key.email }, since, MAX_FAILED_LOGINS) : undefined,
+    counts.byIp > MAX_FAILED_LOGINS ? repo.nthNewestAttemptAt(deps.db, { ip: key.ip }, since, MAX_FAILED_LOGINS) : undefined,
+  ])
+  const until = Math.max(...blocking.map((at) => (at ? at.getTime() + LOGIN_WINDOW_MS : 0)))
+  return Math.max(1, Math.ceil((until - now.getTime()) / 1000))
+}
+
+function toDashboardSession(session: SessionAuth, organizations: { id: string; name: string; slug: string }[], token: string): DashboardSession {
+  return {
+    user: { id: session.userId, email: session.email },
+    organizations: organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug })),
+    organization_id: session.organizationId,
+    csrf_token: csrfTokenFor(token),
+    expires_at: iso(session.expiresAt),
+  }
+}
+
+export async function describeSession(deps: D, session: SessionAuth, token: string): Promise<DashboardSession> {
+  return toDashboardSession(session, await listUserOrganizations(deps, session.userId), token)
+}
+
+export async function switchOrganization(deps: D, session: SessionAuth, token: string, organizationId: string): Promise<DashboardSession> {
+  const organizations = await listUserOrganizations(deps, session.userId)
+  if (!organizations.some((o) => o.id === organizationId)) throw new ResourceNotFound()
+  await repo.setSessionOrganization(deps.db, session.sessionId, organizationId)
+  return toDashboardSession({ ...session, organizationId }, organizations, token)
+}
+
+export async function logout(deps: D, session: SessionAuth): Promise<void> {
+  await repo.revokeSession(deps.db, { id: session.sessionId }, deps.clock.now())
+}
