@@ -1,0 +1,170 @@
+/** The API shapes the dashboard reads (a subset of src/*\/schemas.ts). */
+
+export type Interval = 'day' | 'week' | 'month' | 'year'
+export type Metadata = Record<string, string | number | boolean>
+
+export interface Organization {
+  id: string
+  name: string
+  slug: string
+}
+
+export interface Session {
+  user: { id: string; email: string }
+  organizations: Organization[]
+  organization_id: string
+  csrf_token: string
+}
+
+interface PriceBase {
+  id: string
+  price_currency: string
+  is_archived: boolean
+  product_id: string
+}
+export interface PriceFixed extends PriceBase {
+  amount_type: 'fixed'
+  price_amount: number
+}
+export interface PriceCustom extends PriceBase {
+  amount_type: 'custom'
+  minimum_amount: number
+  maximum_amount: number | null
+  preset_amount: number | null
+}
+export type Price = PriceFixed | PriceCustom
+
+export type CustomFieldType = 'text' | 'number' | 'date' | 'checkbox' | 'select'
+export interface CustomFieldProperties {
+  form_label?: string
+  form_help_text?: string
+  form_placeholder?: string
+  textarea?: boolean
+  min_length?: number
+  max_length?: number
+  ge?: number
+  le?: number
+  options?: { value: string; label: string }[]
+}
+export interface CustomField {
+  id: string
+  created_at: string
+  type: CustomFieldType
+  slug: string
+  name: string
+  properties: CustomFieldProperties
+  metadata: Metadata
+}
+
+export interface AttachedCustomField {
+  custom_field_id: string
+  custom_field: CustomField
+  order: number
+  required: boolean
+}
+
+export interface ProductBase {
+  id: string
+  created_at: string
+  name: string
+  description: string | null
+  recurring_interval: Interval | null
+  recurring_interval_count: number | null
+  trial_interval: Interval | null
+  trial_interval_count: number | null
+  is_recurring: boolean
+  is_archived: boolean
+  metadata: Metadata
+}
+export interface Product extends ProductBase {
+  prices: Price[]
+  attached_custom_fields: AttachedCustomField[]
+}
+
+export interface Discount {
+  id: string
+  created_at: string
+  name: string
+  code: string | null
+  type: 'fixed' | 'percentage'
+  basis_points?: number
+  amount?: number
+  currency?: string
+  amounts?: Record<string, number>
+  duration: 'once' | 'forever' | 'repeating'
+  duration_in_months?: number
+  starts_at: string | null
+  ends_at: string | null
+  max_redemptions: number | null
+  redemptions_count: number
+  products?: ProductBase[]
+  metadata: Metadata
+}
+
+export interface CheckoutLink {
+  id: string
+  created_at: string
+  label: string | null
+  url: string
+  client_secret: string
+  products: (ProductBase & { prices: Price[] })[]
+  discount_id: string | null
+  discount: Discount | null
+  allow_discount_codes: boolean
+  require_billing_address: boolean
+  success_url: string | null
+  return_url: string | null
+  trial_interval: Interval | null
+  trial_interval_count: number | null
+  metadata: Metadata
+}
+
+export type CheckoutStatus = 'open' | 'expired' | 'confirmed' | 'succeeded' | 'failed'
+export interface Checkout {
+  id: string
+  created_at: string
+  status: CheckoutStatus
+  customer_email: string | null
+  customer_name: string | null
+  total_amount: number
+  currency: string
+  product: ProductBase | null
+  metadata: Metadata
+  checkout_link_id: string | null
+}
+
+export interface Customer {
+  id: string
+  created_at: string
+  email: string
+  name: string | null
+  external_id: string | null
+  metadata: Metadata
+}
+
+export interface Order {
+  id: string
+  created_at: string
+  status: 'pending' | 'paid' | 'refunded' | 'partially_refunded' | 'void'
+  total_amount: number
+  net_amount: number
+  discount_amount: number
+  currency: string
+  billing_reason: string
+  customer: Customer
+  product: ProductBase | null
+  discount: { name: string; code: string | null } | null
+  metadata: Metadata
+  custom_field_data: Record<string, string | number | boolean | null>
+  checkout_id: string | null
+  description: string
+}
+
+export interface AccessToken {
+  id: string
+  created_at: string
+  comment: string
+  scopes: string[]
+  expires_at: string | null
+  last_used_at: string | null
+}
