@@ -3,7 +3,7 @@
  * builder: the same one read (the very SQL text of Kassa's `findLinkForVisit`), the same choices, one
  * insert into `checkouts` with the same columns (see visit-sql.ts), a 307 to the checkout page. On
  * `pg` (a pool of 10, as Kassa's `openPostgres`) or on a PGlite instance.
- * BENCH_BASELINE_PREPARE=1 makes the read a named (prepared) statement on PostgreSQL.
+ * The read is a named (prepared) statement on PostgreSQL, as in Kassa; BENCH_BASELINE_PREPARE=0 turns that off.
  * Env: BENCH_DB (`postgres://…` or `pglite:<dir>`). Prints `READY port=<n>`; SIGTERM stops it.
  */
 import { createServer } from 'node:http'
@@ -26,8 +26,9 @@ if (target.startsWith('pglite:')) {
   close = () => db.close()
 } else {
   const pool = new pg.Pool({ connectionString: target, max: 10 })
-  // BENCH_BASELINE_PREPARE=1: the read as a named (prepared) statement, parsed and planned once per connection.
-  const prepare = process.env.BENCH_BASELINE_PREPARE === '1'
+  // Like Kassa, the read runs as a named (prepared) statement, parsed and planned once per connection
+  // (BENCH_BASELINE_PREPARE=0 turns it off, to see what preparing is worth).
+  const prepare = process.env.BENCH_BASELINE_PREPARE !== '0'
   query = (text, params) => (prepare && text === READ.sql ? pool.query({ name: 'visit_read', text, values: params }) : pool.query(text, params))
   close = () => pool.end()
 }

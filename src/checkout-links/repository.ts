@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Executor } from '../db/index'
+import { preparedMarker, type Executor } from '../db/index'
 import { applySorting, fetchPage } from '../db/helpers'
 import type { NewRow, Row, RowUpdate } from '../db/types'
 import type { Page } from '../http/schemas'
@@ -103,7 +103,7 @@ export interface LinkForVisit {
  * discount, in a single indexed query (each round trip costs as much as the rest of the request).
  */
 export async function findLinkForVisit(db: Executor, clientSecret: string): Promise<LinkForVisit | undefined> {
-  const res = await sql<LinkForVisit>`
+  const res = await sql<LinkForVisit>`${sql.raw(preparedMarker('link_for_visit'))}
     select l.id, l.organization_id, o.name as organization_name, l.client_secret, l.allow_discount_codes,
       l.require_billing_address, l.success_url, l.return_url, l.trial_interval, l.trial_interval_count, l.seats, l.metadata,
       coalesce((

@@ -29,8 +29,31 @@ export async function openPostgres(url: string, opts: { max?: number; onError?: 
   // An idle connection that dies (server restart, admin termination) must not crash the process:
   // the pool drops it and the next query opens a fresh one.
   pool.on('error', (err) => opts.onError?.(err))
+  pool.on('connect', preparesMarkedStatements)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, kind: 'postgres', close: () => db.destroy() }
+}
+
+/** SQL that starts with this marker runs as a named prepared statement on PostgreSQL. */
+export const preparedMarker = (name: string) => `/* prepare:${name} */`
+const MARKER = '/* prepare:'
+
+/**
+ * The hot path's read is a large query whose planning costs several times its execution (~0.3 ms
+ * against ~0.1 ms): on PostgreSQL, statements marked with `preparedMarker(name)` are prepared once per
+ * connection and only executed afterwards. Kysely sends `client.query(text, values)`; the marked ones
+ * become `client.query({ name, text, values })`, pg's named prepared statements.
+ */
+function preparesMarkedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    if (typeof text === 'string' && text.startsWith(MARKER)) {
+      const name = text.slice(MARKER.length, text.indexOf(' */'))
+      const [values, callback] = rest
+      return callback === undefined ? query({ name, text, values }) : query({ name, text, values }, callback)
+    }
+    return query(text, ...rest)
+  }
 }
 
 /** The embedded database. `dataDir` undefined means in memory (tests). */
