@@ -1,0 +1,388 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import jsQR from 'jsqr'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createUser } from '../../src/organizations/service'
+import { polarClient, type TestOrg } from '../helpers'
+import { launchBrowser, skipBrowserTests } from './browser'
+import { startE2EApp, type E2EApp } from './server'
+
+/*
+ * The merchant dashboard (dashboard/, served at /dashboard) in the system Chromium, against the real app on
+ * loopback: log in, build a catalog with the forms, make a checkout link, share it (clipboard, QR code, URL
+ * builder) and open it as a buyer, and check that one organization never sees another's links.
+ *
+ * The tests of this file run in order and build on each other (one merchant's session, one catalog).
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
+const PASSWORD = 'correct horse battery staple'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `read` until `ok` holds (Playwright's runner `expect` is not part of playwright-core). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeout = 8_000): Promise<T> {
+  const end = Date.now() + timeout
+  let last: T
+  for (;;) {
+    last = await read()
+    if (ok(last)) return last
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`)
+    await sleep(50)
+  }
+}
+
+/** Whitespace (including the no-break spaces Intl puts in amounts) folded to single spaces. */
+const norm = (s: string) => s.replace(/\s+/g, ' ').trim()
+const textOf = async (l: Locator) => ((await l.count()) ? norm(await l.first().innerText()) : '')
+const waitContains = (l: Locator, expected: string, what = String(l)) => until(() => textOf(l), (v) => v.includes(norm(expected)), `${what} to contain "${expected}"`)
+
+/** Serializable snippets run in the page (the project's tsconfig has no DOM types). */
+const inPage = <T>(page: Page, expression: string) => page.evaluate(expression) as Promise<T>
+
+/** The RGBA pixels of an <img> at its natural size, drawn on a canvas in the page (base64, for the trip to Node). */
+const IMAGE_PIXELS = (selector: string) => `(async () => {
+  const img = document.querySelector(${JSON.stringify(selector)})
+  await img.decode()
+  const canvas = document.createElement('canvas')
+  canvas.width = img.naturalWidth
+  canvas.height = img.naturalHeight
+  const g = canvas.getContext('2d')
+  g.drawImage(img, 0, 0)
+  const data = g.getImageData(0, 0, canvas.width, canvas.height).data
+  let s = ''
+  for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000))
+  return { width: canvas.width, height: canvas.height, rgba: btoa(s) }
+})()`
+
+async function decodeQr(page: Page, selector: string): Promise<string | undefined> {
+  const { width, height, rgba } = await inPage<{ width: number; height: number; rgba: string }>(page, IMAGE_PIXELS(selector))
+  const pixels = new Uint8ClampedArray(Buffer.from(rgba, 'base64'))
+  expect(pixels.length).toBe(width * height * 4)
+  return jsQR(pixels, width, height)?.data
+}
+
+interface ApiLink {
+  id: string
+  label: string | null
+  url: string
+  organization_id: string
+  discount_id: string | null
+  products: { id: string; name: string }[]
+}
+
+describe.skipIf(skipBrowserTests)('merchant dashboard in a browser', async () => {
+  // A skipped suite is still collected: start nothing then.
+  const e: E2EApp = skipBrowserTests ? (undefined as never) : await startE2EApp()
+  let browser: Browser
+  let orgA: TestOrg
+  let orgB: TestOrg
+  const userA = { email: `ada-${process.pid}-${Date.now().toString(36)}@example.com`, password: PASSWORD }
+  const userB = { email: `bob-${process.pid}-${Date.now().toString(36)}@example.com`, password: PASSWORD }
+  const contexts: BrowserContext[] = []
+  /** Page errors and console errors (a CSP violation is one): the file ends with none. */
+  const problems: string[] = []
+  /** Responses the browser logs as errors and a test expects (a 401 before logging in, a 404 for another organization's link). */
+  let expectedStatus = /status of 401/
+
+  // What the tests build, in order.
+  let page: Page
+  const productIds: string[] = []
+  let discountId = ''
+  let link: ApiLink
+  let builderUrl = ''
+
+  beforeAll(async () => {
+    // A clean clone has no dashboard/dist: build it (a no-op when it is up to date).
+    execFileSync('node', ['scripts/build-dashboard.mjs', '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+    mkdirSync(ARTIFACTS, { recursive: true })
+    browser = await launchBrowser()
+    orgA = await e.createOrg('Acme Studio')
+    orgB = await e.createOrg('Beta Works')
+    await createUser(e.deps, { ...userA, organizationId: orgA.organizationId })
+    await createUser(e.deps, { ...userB, organizationId: orgB.organizationId })
+    page = await open()
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()))
+    await browser?.close()
+    await e?.settlement.idle()
+    expect(problems, 'errors in the pages').toEqual([])
+  })
+
+  async function open(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e.base })
+    contexts.push(context)
+    const p = await context.newPage()
+    watch(p)
+    context.on('page', watch)
+    return p
+  }
+
+  function watch(p: Page) {
+    if ((p as Page & { __watched?: boolean }).__watched) return
+    ;(p as Page & { __watched?: boolean }).__watched = true
+    p.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
+    p.on('console', (m) => {
+      // GET /v1/auth/me before logging in and a wrong password are 401s: the browser logs those responses.
+      if (m.type() === 'error' && !expectedStatus.test(m.text())) problems.push(`console: ${m.text()}`)
+    })
+  }
+
+  const dash = (path = '') => `${e.base}/dashboard${path}`
+  /** A full-page screenshot, scrolled to the top first (else the sticky top bar lands mid-page). */
+  async function shot(p: Page, name: string) {
+    await inPage(p, 'window.scrollTo(0, 0)')
+    await p.screenshot({ path: `${ARTIFACTS}dashboard-${name}.png`, fullPage: true })
+  }
+  const pathOf = (p: Page) => new URL(p.url()).pathname
+  const lastSegment = (p: Page) => pathOf(p).split('/').pop()!
+
+  async function logIn(p: Page, user: { email: string; password: string }) {
+    await p.goto(dash('/login'))
+    await p.getByLabel('Email').fill(user.email)
+    await p.getByLabel('Password').fill(user.password)
+    await p.getByRole('button', { name: 'Log in' }).click()
+  }
+
+  /** `GET path` with the browser context's cookies (the dashboard's session). */
+  async function apiGet<T>(p: Page, path: string): Promise<{ status: number; body: T }> {
+    const res = await p.context().request.get(`${e.base}${path}`)
+    return { status: res.status(), body: (await res.json()) as T }
+  }
+
+  it('logs in: a wrong password shows an error on the login page, the right one opens Products', async () => {
+    await page.goto(dash())
+    await page.waitForURL(dash('/login'))
+    await page.getByRole('heading', { name: 'Log in to your dashboard' }).waitFor()
+    await shot(page, 'login')
+
+    await logIn(page, { email: userA.email, password: 'not the password' })
+    await waitContains(page.getByRole('alert'), 'Invalid email or password.', 'login error')
+    expect(pathOf(page)).toBe('/dashboard/login')
+    expect(await page.getByLabel('Password').inputValue()).toBe('not the password')
+    const cookies = await page.context().cookies()
+    expect(cookies.some((c) => c.name === 'kassa_session')).toBe(false)
+    await shot(page, 'login-error')
+
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.waitForURL(dash('/products'))
+    await waitContains(page.getByTestId('organization-name'), 'Acme Studio', 'organization name')
+    expect(await textOf(page.locator('.user-email'))).toBe(userA.email)
+    expect((await page.context().cookies()).find((c) => c.name === 'kassa_session')?.httpOnly).toBe(true)
+  })
+
+  it('creates two products from the Products tab and a discount from the Discounts tab', async () => {
+    const createProduct = async (name: string, amount: string, subscription: boolean) => {
+      await page.goto(dash('/products'))
+      await page.getByRole('link', { name: 'New Product' }).first().click()
+      await page.waitForURL(dash('/products/new'))
+      await page.getByRole('textbox', { name: 'Name' }).fill(name)
+      await page.getByRole('textbox', { name: 'Description' }).fill(`${name}, made in the browser test.`)
+      if (subscription) await page.getByRole('radio', { name: 'Subscription' }).check()
+      await page.getByRole('textbox', { name: 'Amount' }).fill(amount)
+      await page.getByRole('button', { name: 'Create Product' }).click()
+      await page.waitForURL((u) => /^\/dashboard\/products\/[0-9a-f-]{36}$/.test(u.pathname))
+      productIds.push(lastSegment(page))
+    }
+    await createProduct('Starter kit', '29', false)
+    await createProduct('Pro plan', '9', true)
+
+    await page.goto(dash('/products'))
+    const rows = page.locator('table tbody tr')
+    await until(() => rows.count(), (n) => n === 2, 'two product rows')
+    expect(await textOf(page.locator('table tbody'))).toContain('Starter kit')
+    expect(await textOf(page.locator('table tbody'))).toContain('Pro plan')
+    await shot(page, 'products')
+
+    await page.getByRole('navigation', { name: 'Products section' }).getByRole('link', { name: 'Discounts' }).click()
+    await page.waitForURL(dash('/products/discounts'))
+    await page.getByRole('link', { name: 'New Discount' }).first().click()
+    await page.waitForURL(dash('/products/discounts/new'))
+    await page.getByRole('textbox', { name: 'Name' }).fill('Launch')
+    await page.getByRole('textbox', { name: 'Code' }).fill('LAUNCH20')
+    await page.getByRole('textbox', { name: 'Percentage' }).fill('20')
+    await page.getByRole('button', { name: 'Create Discount' }).click()
+    await page.waitForURL((u) => /^\/dashboard\/products\/discounts\/[0-9a-f-]{36}$/.test(u.pathname))
+    discountId = lastSegment(page)
+
+    await page.getByRole('link', { name: '← Discounts' }).click()
+    await page.waitForURL(dash('/products/discounts'))
+    await waitContains(page.locator('table tbody'), 'Launch LAUNCH20 20%', 'discount row')
+    await shot(page, 'discounts')
+
+    const products = await apiGet<{ items: { id: string; name: string; prices: { price_amount?: number }[]; is_recurring: boolean }[] }>(page, '/v1/products/?sorting=created_at')
+    expect(products.body.items.map((p) => [p.id, p.name, p.prices[0]?.price_amount, p.is_recurring])).toEqual([
+      [productIds[0], 'Starter kit', 2900, false],
+      [productIds[1], 'Pro plan', 900, true],
+    ])
+    const discount = await apiGet<{ name: string; code: string; basis_points: number }>(page, `/v1/discounts/${discountId}`)
+    expect(discount.body).toMatchObject({ name: 'Launch', code: 'LAUNCH20', basis_points: 2000 })
+  })
+
+  it('New Link: two products in order and the preset discount, as the API shows it', async () => {
+    await page.getByRole('navigation', { name: 'Products section' }).getByRole('link', { name: 'Checkout Links' }).click()
+    await page.waitForURL(dash('/products/checkout-links'))
+    await page.getByRole('link', { name: 'New Link' }).first().click()
+    await page.waitForURL(dash('/products/checkout-links/new'))
+    const form = page.getByTestId('link-form')
+    await form.waitFor()
+
+    await form.getByRole('textbox', { name: 'Label' }).fill('Spring launch')
+    const products = form.getByRole('combobox', { name: 'Products' })
+    for (const name of ['Starter', 'Pro']) {
+      await products.click()
+      await products.fill(name)
+      await page.getByRole('option', { name: new RegExp(name) }).click()
+    }
+    expect(await form.getByRole('list', { name: 'Selected products' }).locator('li .strong').allInnerTexts()).toEqual(['Starter kit', 'Pro plan'])
+    const discount = form.getByRole('combobox', { name: 'Preset discount' })
+    await discount.click()
+    await discount.fill('Laun')
+    await page.getByRole('option', { name: /Launch/ }).click()
+    expect(await discount.inputValue()).toBe('Launch')
+    await shot(page, 'new-link')
+
+    await form.getByRole('button', { name: 'Create Link' }).click()
+    await page.waitForURL((u) => /^\/dashboard\/products\/checkout-links\/[0-9a-f-]{36}$/.test(u.pathname))
+    await page.getByRole('heading', { name: 'Spring launch' }).waitFor()
+
+    const res = await apiGet<ApiLink>(page, `/v1/checkout-links/${lastSegment(page)}`)
+    expect(res.status).toBe(200)
+    link = res.body
+    expect(link.label).toBe('Spring launch')
+    expect(link.products.map((p) => p.id)).toEqual(productIds)
+    expect(link.discount_id).toBe(discountId)
+    expect(link.organization_id).toBe(orgA.organizationId)
+    expect(link.url).toMatch(new RegExp(`^${e.base}/buy/`))
+  })
+
+  it('Copy puts the link URL on the clipboard; opened, it is a checkout with the discount line', async () => {
+    expect(link, 'the link of the previous test').toBeDefined()
+    expect(await page.getByTestId('link-url').inputValue()).toBe(link.url)
+    await page.getByRole('tabpanel').getByRole('button', { name: 'Copy', exact: true }).click()
+    await waitContains(page.getByRole('tabpanel').getByRole('button', { name: 'Copied' }), 'Copied', 'copy button')
+    const copied = await inPage<string>(page, 'navigator.clipboard.readText()')
+    expect(copied).toBe(link.url)
+
+    const buyer = await page.context().newPage()
+    const res = await buyer.goto(copied)
+    expect(res?.status()).toBe(200)
+    expect(buyer.url()).toMatch(new RegExp(`^${e.base}/checkout/polar_c_`))
+    await waitContains(buyer.locator('#k-breakdown .line.discount'), 'Launch (20%)', 'discount line')
+    expect(await textOf(buyer.locator('#k-breakdown .line.discount'))).toContain('$5.80')
+    expect(await textOf(buyer.locator('#k-product-name'))).toBe('Starter kit')
+    // The buyer chooses between the link's products, in the link's order.
+    expect(await buyer.locator('input[name=product_id]').evaluateAll((els) => els.map((el) => (el as unknown as { value: string }).value))).toEqual(productIds)
+    await buyer.close()
+  })
+
+  it('URL builder: email, locale and utm_source compose a URL that opens a prefilled checkout', async () => {
+    await page.getByRole('tab', { name: 'URL builder' }).click()
+    const builder = page.getByTestId('url-builder')
+    await builder.waitFor()
+    await builder.getByRole('checkbox', { name: 'Add customer_email to the link' }).check()
+    await builder.getByLabel('Email', { exact: true }).fill('ada@example.com')
+    await builder.getByRole('checkbox', { name: 'Add locale to the link' }).check()
+    await builder.getByLabel('Locale', { exact: true }).selectOption('fr')
+    await builder.getByRole('checkbox', { name: 'Add utm_source to the link' }).check()
+    await builder.getByLabel('UTM source', { exact: true }).fill('newsletter')
+
+    const expected = `${link.url}?customer_email=ada%40example.com&locale=fr&utm_source=newsletter`
+    builderUrl = await until(() => textOf(page.getByTestId('builder-url')), (v) => v === expected, 'the composed URL')
+    await shot(page, 'url-builder')
+
+    const [buyer] = await Promise.all([page.context().waitForEvent('page'), builder.getByRole('link', { name: 'Open' }).click()])
+    await buyer.waitForLoadState('load')
+    expect(buyer.url()).toMatch(new RegExp(`^${e.base}/checkout/polar_c_`))
+    expect(await buyer.getAttribute('html', 'lang')).toBe('fr')
+    expect(await buyer.inputValue('input[name=customer_email]')).toBe('ada@example.com')
+    await waitContains(buyer.locator('#k-breakdown .line.discount'), 'Launch (20', 'discount line')
+
+    // Paid, it becomes the order the Orders page lists.
+    const secret = decodeURIComponent(new URL(buyer.url()).pathname.split('/')[2] ?? '')
+    await buyer.fill('#card_number', '4242 4242 4242 4242')
+    await buyer.fill('#card_expiry', `12 / ${String((new Date().getUTCFullYear() + 4) % 100).padStart(2, '0')}`)
+    await buyer.fill('#card_cvc', '123')
+    await buyer.click('#k-pay')
+    await buyer.waitForURL(`${e.base}/checkout/${secret}/confirmation`, { timeout: 15_000 })
+    await buyer.close()
+  })
+
+  it('the QR code decodes to the link URL (and, asked, to the URL builder’s)', async () => {
+    await page.getByRole('tab', { name: 'QR code' }).click()
+    const img = page.getByTestId('qr-image')
+    await img.waitFor()
+    expect(await decodeQr(page, '[data-testid=qr-image]')).toBe(link.url)
+    // The PNG download is the same image.
+    expect(await page.getByRole('link', { name: 'Download PNG' }).getAttribute('href')).toBe(await img.getAttribute('src'))
+    await shot(page, 'link-qr')
+
+    const before = await img.getAttribute('src')
+    await page.getByRole('checkbox', { name: "Include the URL builder's parameters" }).check()
+    await until(() => img.getAttribute('src'), (src) => !!src && src !== before, 'the QR code of the builder URL')
+    expect(await decodeQr(page, '[data-testid=qr-image]')).toBe(builderUrl)
+  })
+
+  it('the Orders page lists the paid checkout; the links list counts it', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Orders' }).click()
+    await page.waitForURL(dash('/orders'))
+    await waitContains(page.locator('table tbody'), 'ada@example.com', 'order row')
+    const row = norm(await page.locator('table tbody tr').first().innerText())
+    expect(row).toContain('Starter kit')
+    expect(row).toContain('$23.20')
+    await shot(page, 'orders')
+
+    await page.goto(dash('/products/checkout-links'))
+    const table = page.getByTestId('links-table')
+    await waitContains(table, 'Spring launch', 'links table')
+    await waitContains(table.getByTestId('link-paid'), '1', 'paid count')
+    expect(await textOf(table.getByTestId('link-sessions'))).toBe('2')
+    expect(await textOf(table.getByTestId('link-revenue'))).toBe('$23.20')
+    await shot(page, 'links')
+    // The list's own Copy URL button.
+    await inPage(page, "navigator.clipboard.writeText('')")
+    await table.getByRole('button', { name: 'Copy URL' }).click()
+    expect(await until(() => inPage<string>(page, 'navigator.clipboard.readText()'), (v) => v !== '', 'the clipboard')).toBe(link.url)
+  })
+
+  it("a user of organization A never sees organization B's links", async () => {
+    const polarB = await polarClient(e.app, orgB.token)
+    const productB = await polarB.products.create({ name: 'Beta secret product', prices: [{ amountType: 'fixed', priceAmount: 1500 }] } as Parameters<typeof polarB.products.create>[0])
+    const linkB = await polarB.checkoutLinks.create({ paymentProcessor: 'stripe', products: [productB.id], label: 'Beta secret link' } as Parameters<typeof polarB.checkoutLinks.create>[0])
+
+    // A's list: A's link, not B's.
+    await page.goto(dash('/products/checkout-links'))
+    const table = page.getByTestId('links-table')
+    await waitContains(table, 'Spring launch', 'links table')
+    expect(await textOf(page.locator('main'))).not.toContain('Beta secret')
+    expect(await page.locator('#link-product-filter option').allInnerTexts()).not.toContain('Beta secret product')
+
+    // The API with A's cookie: only A's links; B's link is a 404, and so is its page.
+    const list = await apiGet<{ items: ApiLink[] }>(page, '/v1/checkout-links/?limit=100')
+    expect(list.status).toBe(200)
+    expect(list.body.items.map((l) => l.id)).toEqual([link.id])
+    expect(list.body.items.every((l) => l.organization_id === orgA.organizationId)).toBe(true)
+    expect((await apiGet(page, `/v1/checkout-links/${linkB.id}`)).status).toBe(404)
+    expectedStatus = /status of (401|404)/
+    await page.goto(dash(`/products/checkout-links/${linkB.id}`))
+    await page.getByRole('alert').waitFor()
+    expect(await textOf(page.locator('main'))).not.toContain('Beta secret')
+    expectedStatus = /status of 401/
+
+    // B, logged in elsewhere, sees B's link and not A's.
+    const pageB = await open()
+    await logIn(pageB, userB)
+    await pageB.waitForURL(dash('/products'))
+    await pageB.goto(dash('/products/checkout-links'))
+    await waitContains(pageB.getByTestId('links-table'), 'Beta secret link', "B's links table")
+    expect(await textOf(pageB.locator('main'))).not.toContain('Spring launch')
+    const listB = await apiGet<{ items: ApiLink[] }>(pageB, '/v1/checkout-links/?limit=100')
+    expect(listB.body.items.map((l) => l.id)).toEqual([linkB.id])
+  })
+})
