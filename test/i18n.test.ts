@@ -32,11 +32,14 @@ describe('checkout i18n catalogs', () => {
       expect(mismatched).toEqual([])
     })
 
-    it.skipIf(locale === 'en')('is actually translated (at least 90% of keys differ from en)', () => {
-      const checked = keys.filter((k) => !MAY_MATCH_EN.has(k))
-      const same = checked.filter((k) => catalog[k] === en[k])
-      expect(1 - same.length / checked.length, `identical to en: ${same.join(', ')}`).toBeGreaterThanOrEqual(0.9)
-    })
+    // (English is the reference: comparing it with itself says nothing.)
+    if (locale !== 'en') {
+      it('is actually translated (at least 90% of keys differ from en)', () => {
+        const checked = keys.filter((k) => !MAY_MATCH_EN.has(k))
+        const same = checked.filter((k) => catalog[k] === en[k])
+        expect(1 - same.length / checked.length, `identical to en: ${same.join(', ')}`).toBeGreaterThanOrEqual(0.9)
+      })
+    }
   })
 })
 
