@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { createCheckoutFromLink, LinkNotAvailable } from '../checkouts/visit'
-import { checkoutUrl } from '../checkouts/service'
+import { LinkNotAvailable, visitLink } from '../checkouts/visit'
 import type { Deps } from '../deps'
 import { authOf } from '../http/auth'
 import { ResourceNotFound } from '../http/errors'
@@ -20,12 +19,6 @@ import * as service from './service'
 const tags = ['checkout-links']
 const read = { scope: 'checkout_links:read' } as const
 const write = { scope: 'checkout_links:write' } as const
-
-/** The raw query string of a request, as sent (the visit parses it forgivingly itself). */
-export const rawQuery = (url: string) => {
-  const i = url.indexOf('?')
-  return i < 0 ? '' : url.slice(i + 1)
-}
 
 export const checkoutLinkRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
   app.get('/', {
@@ -73,12 +66,7 @@ export const checkoutLinkRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (
     },
   }, async (req, reply) => {
     try {
-      const { clientSecret, forward } = await createCheckoutFromLink(deps, req.params.client_secret, {
-        rawQuery: rawQuery(req.url),
-        acceptLanguage: req.headers['accept-language'],
-        ip: req.ip,
-      })
-      return reply.header('cache-control', 'no-store').redirect(`${checkoutUrl(deps.config, clientSecret)}${forward ? `?${forward}` : ''}`, 307)
+      return reply.header('cache-control', 'no-store').redirect(await visitLink(deps, req.params.client_secret, req), 307)
     } catch (err) {
       if (err instanceof LinkNotAvailable) throw new ResourceNotFound()
       throw err

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { findLinkForVisit, findLiveLinkUrl } from '../checkout-links/service'
-import { rawQuery } from '../checkout-links/routes'
 import { confirmCheckout } from '../checkouts/confirm'
-import { createCheckoutFromLink, LinkNotAvailable } from '../checkouts/visit'
-import { checkoutUrl, getCheckoutBySecretOrThrow, loadContext, statusAt, toCheckoutPublic, updateClientCheckout } from '../checkouts/service'
+import { LinkNotAvailable, visitLink } from '../checkouts/visit'
+import { getCheckoutBySecretOrThrow, loadContext, statusAt, toCheckoutPublic, updateClientCheckout } from '../checkouts/service'
 import type { CheckoutPublic } from '../checkouts/schemas'
 import type { Deps } from '../deps'
 import { ApiError, ExpiredCheckoutError, NotOpenCheckout, PaymentError, RequestValidationError, ResourceNotFound } from '../http/errors'
@@ -126,12 +125,7 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
   app.get(`${linkPath}/:client_secret`, { schema: { hide: true }, exposeHeadRoute: false }, async (req, reply) => {
     const { client_secret } = req.params as { client_secret: string }
     try {
-      const { clientSecret, forward } = await createCheckoutFromLink(deps, client_secret, {
-        rawQuery: rawQuery(req.url),
-        acceptLanguage: req.headers['accept-language'],
-        ip: req.ip,
-      })
-      return reply.header('cache-control', 'no-store').redirect(`${checkoutUrl(deps.config, clientSecret)}${forward ? `?${forward}` : ''}`, 307)
+      return reply.header('cache-control', 'no-store').redirect(await visitLink(deps, client_secret, req), 307)
     } catch (err) {
       if (err instanceof LinkNotAvailable) return sendNotAvailable(reply, pageContext(req), err.organizationName)
       throw err

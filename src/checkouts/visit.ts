@@ -7,7 +7,7 @@ import { newId, newSecret } from '../lib/ids'
 import { matchAcceptLanguage, matchLocale } from '../lib/locales'
 import { baseAmount, computeAmounts, isAmountAllowed, isDiscountApplicable, type DiscountTerms, type PriceTerms } from './pricing'
 import * as repo from './repository'
-import { CHECKOUT_SECRET_PREFIX, discountTerms, emitCheckoutEvent } from './service'
+import { CHECKOUT_SECRET_PREFIX, checkoutUrl, discountTerms, emitCheckoutEvent } from './service'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
@@ -179,4 +179,27 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
     await repo.insertCheckout(deps.db, row)
   }
   return { clientSecret, forward: forwardedQuery(q) }
+}
+
+/** The raw query string of a request target, as sent (the visit parses it forgivingly itself). */
+export const rawQuery = (url: string) => {
+  const i = url.indexOf('?')
+  return i < 0 ? '' : url.slice(i + 1)
+}
+
+/**
+ * A visit from an HTTP request: opens the session and returns where to send the buyer (the checkout
+ * page, with the unknown query parameters forwarded). Throws LinkNotAvailable.
+ */
+export async function visitLink(
+  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
+  linkSecret: string,
+  req: { url: string; ip: string; headers: { 'accept-language'?: string } },
+): Promise<string> {
+  const { clientSecret, forward } = await createCheckoutFromLink(deps, linkSecret, {
+    rawQuery: rawQuery(req.url),
+    acceptLanguage: req.headers['accept-language'],
+    ip: req.ip,
+  })
+  return `${checkoutUrl(deps.config, clientSecret)}${forward ? `?${forward}` : ''}`
 }
