@@ -109,7 +109,11 @@ function checkoutProduct(p: Product) {
 }
 
 /** The buyer's and the merchant's shared view of a session. */
-function toCheckoutBase(deps: Pick<Deps, 'config'>, row: CheckoutRow, ctx: CheckoutContext, now: Date) {
+function toCheckoutBase(deps: Pick<Deps, 'config'>, stored: CheckoutRow, ctx: CheckoutContext, now: Date) {
+  // An open session shows today's totals: a discount that ended (or was used up, or deleted) since
+  // the last change no longer counts, exactly as confirm would compute it. Paid sessions keep theirs.
+  const row: CheckoutRow =
+    statusAt(stored, now) === 'open' && selectedPrice(stored, ctx) ? { ...stored, ...priceColumns(stored, ctx, now) } : stored
   const product = selectedProduct(row, ctx) ?? null
   const price = selectedPrice(row, ctx) ?? null
   const trial = activeTrial(row, product ?? undefined)
