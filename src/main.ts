@@ -9,7 +9,7 @@ import type { Deps } from './deps'
 import { checkoutJobHandlers, EXPIRE_JOB } from './checkouts/confirm'
 import { startWorker, type Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
-import { webhookJobHandlers, webhookRetry } from './webhooks/jobs'
+import { PRUNE_WEBHOOKS_JOB, webhookJobHandlers, webhookRetry } from './webhooks/jobs'
 
 async function main() {
   let config
@@ -93,7 +93,10 @@ async function main() {
   worker = startWorker(app.deps, { ...checkoutJobHandlers, ...webhookJobHandlers }, {
     log,
     retry: { byKind: webhookRetry(config) },
-    periodic: [{ kind: EXPIRE_JOB, everyMs: 60_000 }],
+    periodic: [
+      { kind: EXPIRE_JOB, everyMs: 60_000 },
+      { kind: PRUNE_WEBHOOKS_JOB, everyMs: 3_600_000 },
+    ],
   })
   app.deps.wakeWorker = () => worker?.wake()
 

@@ -4,7 +4,7 @@ import { validateEvent } from '@polar-sh/sdk/webhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkoutJobHandlers, EXPIRE_JOB, SETTLE_JOB, expireCheckouts } from '../src/checkouts/confirm'
 import { runDueJobs } from '../src/jobs/worker'
-import { webhookJobHandlers, webhookRetry, WEBHOOK_JOB_KINDS } from '../src/webhooks/jobs'
+import { pruneWebhookEvents, webhookJobHandlers, webhookRetry, WEBHOOK_JOB_KINDS } from '../src/webhooks/jobs'
 import { createOrg, createTestApp, FixedClock, polarClient } from './helpers'
 
 /**
@@ -129,5 +129,23 @@ describe('webhook events of a purchase', async () => {
     const after = await ctx.deps.db.selectFrom('webhook_events').select((eb) => eb.fn.countAll<number>().as('n')).where('organization_id', '=', org.organizationId).executeTakeFirstOrThrow()
     expect(Number(after.n)).toBe(Number(before.n))
     expect(Number(after.n)).toBe(0)
+  })
+
+  it('prunes delivered events after 30 days, never one still being delivered', async () => {
+    const { org, polar } = await shop()
+    await polar.products.create({ name: 'Old news', prices: [{ amountType: 'fixed', priceAmount: 100 }] }) // no endpoint listens to product.*
+    await polar.checkoutLinks.create({ paymentProcessor: 'stripe', products: [(await polar.products.list({})).result.items[0]!.id] })
+    await deliver() // the checkout_link.created event is delivered
+    const count = async () =>
+      Number((await ctx.deps.db.selectFrom('webhook_events').select((eb) => eb.fn.countAll<number>().as('n')).where('organization_id', '=', org.organizationId).executeTakeFirstOrThrow()).n)
+    expect(await count()).toBe(1)
+    clock.advance(31 * 86_400_000)
+    // a fresh event whose delivery is still pending
+    await polar.checkoutLinks.create({ paymentProcessor: 'stripe', products: [(await polar.products.list({})).result.items[0]!.id] })
+    expect(await count()).toBe(2)
+    expect(await pruneWebhookEvents(ctx.deps)).toBeGreaterThanOrEqual(1)
+    expect(await count()).toBe(1)
+    const left = await ctx.deps.db.selectFrom('webhook_deliveries').select('status').where('organization_id', '=', org.organizationId).execute()
+    expect(left.map((d) => d.status)).toEqual(['pending'])
   })
 })

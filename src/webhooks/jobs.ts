@@ -53,8 +53,26 @@ export async function deliverWebhook(deps: Deps, payload: { delivery_id: string;
   if (!result.ok) throw new WebhookDeliveryFailed(result)
 }
 
+/** How long delivered events and their logs are kept (as long as Stripe keeps events). */
+export const WEBHOOK_RETENTION_MS = 30 * 86_400_000
+export const PRUNE_WEBHOOKS_JOB = 'webhooks.prune'
+
+/** Deletes finished events older than the retention, in batches, so the outbox does not grow forever. */
+export async function pruneWebhookEvents(deps: Pick<Deps, 'db' | 'clock'>, retentionMs = WEBHOOK_RETENTION_MS): Promise<number> {
+  const before = new Date(deps.clock.now().getTime() - retentionMs)
+  let total = 0
+  for (;;) {
+    const n = await repo.pruneEvents(deps.db, before, 1000)
+    total += n
+    if (n < 1000) return total
+  }
+}
+
 export const webhookJobHandlers: JobHandlers = {
   [DELIVER_JOB]: deliverWebhook,
+  [PRUNE_WEBHOOKS_JOB]: async (deps) => {
+    await pruneWebhookEvents(deps)
+  },
 }
 
 /** The retry schedule of deliveries: the first retry after `WEBHOOK_RETRY_BASE_MS`, then doubling with jitter. */

@@ -224,3 +224,27 @@ export async function findRedeliverable(db: Executor, organizationId: string, de
     .where('we.deleted_at', 'is', null)
     .executeTakeFirst()
 }
+
+/**
+ * Deletes up to `limit` events older than `before` whose deliveries are all finished, with their
+ * deliveries and attempt logs, in one statement (the foreign keys are checked at its end).
+ */
+export async function pruneEvents(db: Executor, before: Date, limit: number): Promise<number> {
+  const res = await sql<{ id: string }>`
+    with old as (
+      select e.id from webhook_events e
+      where e.created_at < ${before}
+        and not exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.status = 'pending')
+      order by e.created_at
+      limit ${limit}
+    ),
+    attempts as (
+      delete from webhook_delivery_attempts where delivery_id in (select d.id from webhook_deliveries d where d.event_id in (select id from old))
+    ),
+    deliveries as (
+      delete from webhook_deliveries where event_id in (select id from old)
+    )
+    delete from webhook_events where id in (select id from old) returning id
+  `.execute(db)
+  return res.rows.length
+}
