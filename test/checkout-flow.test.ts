@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkoutJobHandlers, SETTLE_JOB } from '../src/checkouts/confirm'
+import { checkoutJobHandlers, SETTLE_JOB } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
 import { createOrg, createTestApp, polarClient } from './helpers'
 

@@ -1,7 +1,7 @@
 import type { Polar } from '@polar-sh/sdk'
 import type { LightMyRequestResponse } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { EXPIRE_JOB, SETTLE_JOB, checkoutJobHandlers, expireCheckouts, settleCheckout } from '../src/checkouts/confirm'
+import { EXPIRE_JOB, SETTLE_JOB, checkoutJobHandlers, expireCheckouts, settleCheckout } from '../src/checkouts/jobs'
 import { enqueue } from '../src/jobs/queue'
 import { runDueJobs } from '../src/jobs/worker'
 import { addInterval } from '../src/subscriptions/service'

@@ -1,7 +1,7 @@
 import { checkoutFromJSON } from '@polar-sh/sdk/models/components/checkout.js'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it, test } from 'vitest'
-import { checkoutJobHandlers, SETTLE_JOB } from '../src/checkouts/confirm'
+import { checkoutJobHandlers, SETTLE_JOB } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
 import { FixedClock, createOrg, createTestApp, polarClient, type TestOrg } from './helpers'
 

@@ -7,7 +7,8 @@ import { newId, newSecret } from '../lib/ids'
 import { matchAcceptLanguage, matchLocale } from '../lib/locales'
 import { baseAmount, computeAmounts, isAmountAllowed, isDiscountApplicable, type DiscountTerms, type PriceTerms } from './pricing'
 import * as repo from './repository'
-import { CHECKOUT_SECRET_PREFIX, checkoutUrl, discountTerms, emitCheckoutEvent } from './service'
+import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
+import { checkoutUrl, emitCheckoutEvent } from './present'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const

@@ -70,6 +70,18 @@ export async function livePrices(db: Executor, productIds: string[]): Promise<Pr
     .execute()
 }
 
+/** Prices by id (archived ones included), within the organization. */
+export async function findPricesByIds(db: Executor, organizationId: string, ids: string[]): Promise<PriceRow[]> {
+  if (ids.length === 0) return []
+  return db
+    .selectFrom('product_prices as pp')
+    .innerJoin('products as p', 'p.id', 'pp.product_id')
+    .selectAll('pp')
+    .where('pp.id', 'in', ids)
+    .where('p.organization_id', '=', organizationId)
+    .execute()
+}
+
 export async function attachedFields(db: Executor, productIds: string[]): Promise<AttachedFieldRow[]> {
   if (productIds.length === 0) return []
   return db

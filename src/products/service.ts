@@ -237,5 +237,10 @@ export async function getProductsByIds(db: Executor, organizationId: string, ids
   return hydrate(db, ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])))
 }
 
+/** Prices by id, archived ones included (a session keeps the price it was opened with). */
+export async function getPricesByIds(db: Executor, organizationId: string, ids: string[]): Promise<ProductPrice[]> {
+  return (await repo.findPricesByIds(db, organizationId, ids)).map(toPrice)
+}
+
 /** The product a price belongs to, within the organization. */
 export const findPriceProductId = (db: Executor, organizationId: string, priceId: string) => repo.findPriceProductId(db, organizationId, priceId)

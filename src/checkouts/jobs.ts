@@ -1,0 +1,102 @@
+import { upsertCustomerForCheckout } from '../customers/service'
+import type { Deps } from '../deps'
+import { releaseRedemption } from '../discounts/service'
+import type { JobHandlers } from '../jobs/worker'
+import { addInterval } from '../lib/time'
+import { createOrderForCheckout } from '../orders/service'
+import { sandboxProcessor } from '../payments/processor'
+import { createSubscriptionForCheckout } from '../subscriptions/service'
+import { emitEvent, hasSubscribers } from '../webhooks/service'
+import { activeTrial, loadContext, selectedProduct } from './context'
+import { emitCheckoutEvent } from './present'
+import * as repo from './repository'
+
+/** The checkout domain's background work: settlement after confirm, and expiry. */
+
+type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
+
+export const SETTLE_JOB = 'checkouts.settle'
+export const EXPIRE_JOB = 'checkouts.expire'
+
+/**
+ * Settlement (the job): captures the payment, then makes the customer, the subscription (recurring
+ * products) and the order in one transaction. Idempotent: a session that is no longer `confirmed`
+ * is left alone, and orders and subscriptions are unique per session.
+ */
+export async function settleCheckout(deps: D, checkoutId: string, token: string | null): Promise<void> {
+  const processor = deps.payments ?? sandboxProcessor
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const row = await repo.findCheckoutById(tx, checkoutId, { forUpdate: true })
+    if (!row || row.status !== 'confirmed') return
+    const ctx = await loadContext(tx, row)
+    const product = selectedProduct(row, ctx)
+    if (!product) throw new Error(`checkout ${checkoutId}: product ${row.product_id} not found`)
+    const trial = activeTrial(row, product)
+
+    const capture = await processor.capture({ token, amount: trial ? 0 : row.total_amount, currency: row.currency, checkoutId })
+    if (!capture.ok) {
+      await releaseRedemption(tx, checkoutId)
+      const failed = await repo.updateCheckout(tx, checkoutId, { status: 'failed', payment_error: capture.message, modified_at: now })
+      await emitCheckoutEvent(tx, deps, 'checkout.updated', failed, now, ctx)
+      return
+    }
+    const org = row.organization_id
+    const { customer, created: newCustomer } = await upsertCustomerForCheckout(tx, {
+      organizationId: row.organization_id,
+      email: row.customer_email!,
+      name: row.customer_name,
+      billingAddress: row.customer_billing_address,
+      taxId: row.customer_tax_id,
+      externalId: row.external_customer_id,
+      metadata: row.customer_metadata,
+      now,
+    })
+    const trialEnd = trial ? addInterval(now, trial.interval, trial.count) : null
+    if (newCustomer) await emitEvent(tx, { organizationId: org, type: 'customer.created', data: customer, now })
+    const sub = product.is_recurring
+      ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, now })
+      : null
+    const subscription = sub?.subscription ?? null
+    if (sub?.created) {
+      await emitEvent(tx, { organizationId: org, type: 'subscription.created', data: sub.subscription, now })
+      if (sub.subscription.status === 'active') await emitEvent(tx, { organizationId: org, type: 'subscription.active', data: sub.subscription, now })
+    }
+    // A trial's first order is free: the first charge comes when the trial ends.
+    const charged = trial ? { ...row, amount: 0, discount_amount: 0, net_amount: 0, tax_amount: 0, total_amount: 0 } : row
+    const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, now })
+    if (order.created) {
+      await emitEvent(tx, { organizationId: org, type: 'order.created', data: order.order, now })
+      await emitEvent(tx, { organizationId: org, type: 'order.paid', data: order.order, now })
+    }
+    const succeeded = await repo.updateCheckout(tx, checkoutId, { status: 'succeeded', customer_id: customer.id, modified_at: now })
+    await emitCheckoutEvent(tx, deps, 'checkout.updated', succeeded, now, ctx)
+  })
+}
+
+/** Marks every open session past its expiry as expired, in batches of `batch` (one transaction each). */
+export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>, batch = 1000): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await deps.db.transaction().execute(async (tx) => {
+      const now = deps.clock.now()
+      const rows = await repo.expireCheckouts(tx, now, batch)
+      // One subscriber check per organization, not per session.
+      const listening = new Map<string, boolean>()
+      for (const row of rows) {
+        if (!listening.has(row.organization_id)) listening.set(row.organization_id, await hasSubscribers(tx, row.organization_id, 'checkout.expired'))
+        if (listening.get(row.organization_id)) await emitCheckoutEvent(tx, deps, 'checkout.expired', row, now)
+      }
+      return rows.length
+    })
+    total += n
+    if (n < batch) return total
+  }
+}
+
+export const checkoutJobHandlers: JobHandlers = {
+  [SETTLE_JOB]: (deps, payload: { checkout_id: string; token: string | null }) => settleCheckout(deps, payload.checkout_id, payload.token),
+  [EXPIRE_JOB]: async (deps) => {
+    await expireCheckouts(deps)
+  },
+}
