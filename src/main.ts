@@ -9,6 +9,7 @@ import type { Deps } from './deps'
 import { checkoutJobHandlers, EXPIRE_JOB } from './checkouts/jobs'
 import { startWorker, type Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
+import { PRUNE_RATE_LIMITS_JOB, rateLimitJobHandlers } from './rate-limit/jobs'
 import { PRUNE_WEBHOOKS_JOB, webhookJobHandlers, webhookRetry } from './webhooks/jobs'
 
 async function main() {
@@ -90,12 +91,13 @@ async function main() {
   ready({ db: database.db, clock: systemClock })
 
   // Background work (settlement, expiry, webhook delivery) resumes here after any crash: jobs live in the database.
-  worker = startWorker(app.deps, { ...checkoutJobHandlers, ...webhookJobHandlers }, {
+  worker = startWorker(app.deps, { ...checkoutJobHandlers, ...webhookJobHandlers, ...rateLimitJobHandlers }, {
     log,
     retry: { byKind: webhookRetry(config) },
     periodic: [
       { kind: EXPIRE_JOB, everyMs: 60_000 },
       { kind: PRUNE_WEBHOOKS_JOB, everyMs: 3_600_000 },
+      { kind: PRUNE_RATE_LIMITS_JOB, everyMs: 600_000 },
     ],
   })
   app.deps.wakeWorker = () => worker?.wake()

@@ -144,7 +144,7 @@ export interface DB {
   webhook_deliveries: WebhookDeliveriesTable
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable
   user_sessions: UserSessionsTable
-  login_attempts: LoginAttemptsTable
+  rate_limit_attempts: RateLimitAttemptsTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
@@ -380,9 +380,9 @@ export interface UserSessionsTable {
   ip: string | null
 }
 
-export interface LoginAttemptsTable {
-  id: string
-  email: string
-  ip: string
-  created_at: Timestamp
+export interface RateLimitAttemptsTable {
+  attempt_id: string
+  key: string
+  at: Timestamp
+  expires_at: Timestamp
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { ApiError, PayloadTooLarge, RequestValidationError, UnsupportedMediaType } from './errors'
+import { ApiError, PayloadTooLarge, RequestValidationError, TooManyRequests, UnsupportedMediaType } from './errors'
 
 /** The one place where failures become HTTP answers in Polar's format. */
 export function registerErrorHandler(app: FastifyInstance): void {
@@ -7,6 +7,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const known = toApiError(err)
     if (known) {
       if (known.status >= 500) request.log.error({ err }, 'request failed')
+      if (known instanceof TooManyRequests) reply.header('retry-after', String(known.retryAfterSeconds))
       return reply.status(known.status).send(known.toBody())
     }
     request.log.error({ err }, 'unhandled error')

@@ -48,6 +48,27 @@ export class UnsupportedMediaType extends ApiError {
   }
 }
 
+/** `45 seconds`, `1 minute`, `15 minutes`: how long a 429 asks the client to wait. */
+export function waitText(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`
+  const minutes = Math.ceil(seconds / 60)
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`
+}
+
+/**
+ * 429; the error handler sends `retryAfterSeconds` as `Retry-After`. Polar's rate limiting middleware
+ * (server/polar/rate_limit.py, asgi-ratelimit's default 429) answers the same status and header with an
+ * empty body; Kassa keeps its one error format and names the error after the status.
+ */
+export class TooManyRequests extends ApiError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many attempts. Try again in ${waitText(retryAfterSeconds)}.`,
+  ) {
+    super(429, 'TooManyRequests', message)
+  }
+}
+
 export class ExpiredCheckoutError extends ApiError {
   constructor(message = 'This checkout session has expired.') {
     super(410, 'ExpiredCheckoutError', message)

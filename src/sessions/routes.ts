@@ -33,13 +33,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, 
       response: { 200: DashboardSession, 401: ErrorBody, 403: ErrorBody.describe('The user belongs to no organization.'), 422: ValidationErrorBody, 429: ErrorBody },
     },
   }, async (req, reply) => {
-    try {
-      const { token, session } = await service.login(deps, { ...req.body, ip: req.ip, userAgent: req.headers['user-agent'], previousToken: sessionToken(req) })
-      return reply.header('set-cookie', sessionCookie(token, new Date(session.expires_at), deps.clock.now(), secure)).send(session)
-    } catch (err) {
-      if (err instanceof service.TooManyRequests) reply.header('retry-after', String(err.retryAfterSeconds))
-      throw err
-    }
+    const { token, session } = await service.login(deps, { ...req.body, ip: req.ip, userAgent: req.headers['user-agent'], previousToken: sessionToken(req) })
+    return reply.header('set-cookie', sessionCookie(token, new Date(session.expires_at), deps.clock.now(), secure)).send(session)
   })
 
   app.post('/logout', {

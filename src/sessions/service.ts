@@ -1,10 +1,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Deps } from '../deps'
-import { ApiError, NotPermitted, ResourceNotFound, Unauthorized } from '../http/errors'
+import { NotPermitted, ResourceNotFound, Unauthorized } from '../http/errors'
 import { iso } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
 import { hashPassword, verifyPassword } from '../lib/password'
 import { findUserForLogin, listUserOrganizations } from '../organizations/service'
+import { clearAttempts, takeAttempt, type Limit } from '../rate-limit/service'
 import * as repo from './repository'
 import type { DashboardSession, LoginRequest } from './schemas'
 
@@ -14,11 +15,9 @@ export const SESSION_TTL_MS = 14 * 86_400_000
 export const LOGIN_WINDOW_MS = 15 * 60_000
 export const MAX_FAILED_LOGINS = 10
 
-export class TooManyRequests extends ApiError {
-  constructor(readonly retryAfterSeconds: number) {
-    const minutes = Math.ceil(retryAfterSeconds / 60)
-    super(429, 'TooManyRequests', `Too many failed login attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`)
-  }
+const loginLimited = (retryAfterSeconds: number) => {
+  const minutes = Math.ceil(retryAfterSeconds / 60)
+  return `Too many failed login attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 }
 
 /** A live dashboard session, as the cookie resolves it. */
@@ -70,21 +69,19 @@ export interface LoginInput extends LoginRequest {
 export async function login(deps: D, input: LoginInput): Promise<{ token: string; session: DashboardSession }> {
   const email = input.email.trim().toLowerCase()
   const now = deps.clock.now()
-  const since = new Date(now.getTime() - LOGIN_WINDOW_MS)
-  const attemptId = newId()
-  await repo.deleteLoginAttemptsUpTo(deps.db, since)
-  await repo.insertLoginAttempt(deps.db, { id: attemptId, email, ip: input.ip, created_at: now })
-  const counts = await repo.countLoginAttempts(deps.db, email, input.ip, since)
-  if (counts.byEmail > MAX_FAILED_LOGINS || counts.byIp > MAX_FAILED_LOGINS) {
-    await repo.deleteLoginAttempt(deps.db, attemptId)
-    throw new TooManyRequests(await retryAfterSeconds(deps, { email, ip: input.ip }, counts, since, now))
-  }
+  const emailKey = `login:email:${email}`
+  const limits: Limit[] = [
+    { key: emailKey, max: MAX_FAILED_LOGINS, windowMs: LOGIN_WINDOW_MS },
+    { key: `login:ip:${input.ip}`, max: MAX_FAILED_LOGINS, windowMs: LOGIN_WINDOW_MS },
+  ]
+  const takeBack = await takeAttempt(deps, limits, { message: loginLimited })
 
   const user = await findUserForLogin(deps, email)
   const valid = await verifyPassword(input.password, user?.password_hash ?? (await dummyPasswordHash()))
   if (!user || !valid) throw new Unauthorized('Invalid email or password.')
 
-  await repo.deleteLoginAttemptsOfEmail(deps.db, email)
+  await takeBack()
+  await clearAttempts(deps, emailKey)
   const organizations = await listUserOrganizations(deps, user.id)
   if (organizations.length === 0) throw new NotPermitted('This user belongs to no organization.')
 
@@ -103,15 +100,6 @@ export async function login(deps: D, input: LoginInput): Promise<{ token: string
     ip: input.ip,
   })
   return { token, session: toDashboardSession(session, organizations, token) }
-}
-
-async function retryAfterSeconds(deps: D, key: { email: string; ip: string }, counts: { byEmail: number; byIp: number }, since: Date, now: Date) {
-  const blocking = await Promise.all([
-    counts.byEmail > MAX_FAILED_LOGINS ? repo.nthNewestAttemptAt(deps.db, { email: key.email }, since, MAX_FAILED_LOGINS) : undefined,
-    counts.byIp > MAX_FAILED_LOGINS ? repo.nthNewestAttemptAt(deps.db, { ip: key.ip }, since, MAX_FAILED_LOGINS) : undefined,
-  ])
-  const until = Math.max(...blocking.map((at) => (at ? at.getTime() + LOGIN_WINDOW_MS : 0)))
-  return Math.max(1, Math.ceil((until - now.getTime()) / 1000))
 }
 
 function toDashboardSession(session: SessionAuth, organizations: { id: string; name: string; slug: string }[], token: string): DashboardSession {
