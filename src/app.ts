@@ -11,7 +11,7 @@ import type { Database } from './db/index'
 import type { Deps } from './deps'
 import { checkoutLinkRoutes } from './checkout-links/routes'
 import { checkoutPageRoutes } from './checkout-page/routes'
-import { checkoutRoutes } from './checkouts/routes'
+import { checkoutRoutes, linkRedirectRoutes } from './checkouts/routes'
 import { customFieldRoutes } from './custom-fields/routes'
 import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
@@ -125,6 +125,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(orderRoutes, { prefix: '/v1/orders', deps })
   await app.register(subscriptionRoutes, { prefix: '/v1/subscriptions', deps })
   await app.register(checkoutLinkRoutes, { prefix: '/v1/checkout-links', deps })
+  await app.register(linkRedirectRoutes, { prefix: '/v1/checkout-links', deps })
   await app.register(checkoutRoutes, { prefix: '/v1/checkouts', deps })
   await app.register(webhookRoutes, { prefix: '/v1/webhooks', deps })
   await app.register(organizationRoutes, { prefix: '/v1/organizations', deps })

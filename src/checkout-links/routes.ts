@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { LinkNotAvailable, visitLink } from '../checkouts/visit'
 import type { Deps } from '../deps'
 import { authOf } from '../http/auth'
 import { ResourceNotFound } from '../http/errors'
@@ -53,23 +52,5 @@ export const checkoutLinkRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (
   }, async (req, reply) => {
     await service.deleteCheckoutLink(deps, authOf(req), req.params.id)
     return reply.status(204).send(null)
-  })
-
-  app.get('/:client_secret/redirect', {
-    schema: {
-      tags,
-      summary: 'Redirect to a new Checkout Session',
-      description: 'Opens a new checkout session from the link (with the query parameters of the link URL) and answers 307 to its page.',
-      security: [],
-      params: CheckoutLinkSecretParams,
-      response: { 307: z.null(), 404: ErrorBody },
-    },
-  }, async (req, reply) => {
-    try {
-      return reply.header('cache-control', 'no-store').redirect(await visitLink(deps, req.params.client_secret, req), 307)
-    } catch (err) {
-      if (err instanceof LinkNotAvailable) throw new ResourceNotFound()
-      throw err
-    }
   })
 }

@@ -7,6 +7,7 @@ import { redeemDiscount } from '../discounts/service'
 import { applyChanges } from './changes'
 import { activeTrial, assertOpen, discountTerms, isDiscountApplicableTo, loadContext, priceColumns, selectedProduct, type CheckoutContext, type CheckoutRow } from './context'
 import { SETTLE_JOB } from './jobs'
+import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { isDiscountApplicable } from './pricing'
 import { emitCheckoutEvent, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -39,11 +40,11 @@ class DiscountExhausted extends Error {}
  * confirmed and queues its settlement, all in one transaction under the session's row lock, so a
  * second confirm finds it no longer open and can never make a second order.
  */
-export async function confirmCheckout(deps: D, clientSecret: string, input: CheckoutConfirm): Promise<CheckoutPublic & { status: 'confirmed'; customer_session_token: null }> {
+export async function confirmCheckout(deps: D, clientSecret: string, input: CheckoutConfirm, meta: BuyerMeta = {}): Promise<CheckoutPublic & { status: 'confirmed'; customer_session_token: null }> {
   const processor = deps.payments ?? sandboxProcessor
   const { confirmation_token_id: token, ...changes } = input
   try {
-    const confirmed = await deps.db.transaction().execute(async (tx) => {
+    const confirmed = await withDiscountCodeAttempt(deps, clientSecret, changes.discount_code, meta, () => deps.db.transaction().execute(async (tx) => {
       const now = deps.clock.now()
       const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
       if (!row) throw new ResourceNotFound()
@@ -73,7 +74,7 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
       await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
       await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
       return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
-    })
+    }))
     deps.wakeWorker?.()
     return { ...confirmed, status: 'confirmed', customer_session_token: null }
   } catch (err) {

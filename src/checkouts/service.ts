@@ -6,6 +6,7 @@ import { assertOwnOrganization, type AuthContext } from '../organizations/servic
 import { findPriceProductId, getProductsByIds } from '../products/service'
 import { applyChanges } from './changes'
 import { CHECKOUT_SECRET_PREFIX, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
+import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { baseAmount } from './pricing'
 import { emitCheckoutEvent, rowForInsert, toCheckout, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -147,28 +148,29 @@ export async function updateCheckout(deps: D, auth: AuthContext, id: string, inp
 
 // ---- buyer (client secret) --------------------------------------------------------------------------
 
-export async function getCheckoutBySecretOrThrow(deps: Pick<Deps, 'db'>, clientSecret: string): Promise<CheckoutRow> {
-  const row = await repo.findCheckoutBySecret(deps.db, clientSecret)
-  if (!row) throw new ResourceNotFound()
-  return row
-}
+export type { BuyerMeta }
+
+export const findCheckoutRowBySecret = (deps: Pick<Deps, 'db'>, clientSecret: string): Promise<CheckoutRow | undefined> =>
+  repo.findCheckoutBySecret(deps.db, clientSecret)
 
 export async function getClientCheckout(deps: Pick<Deps, 'db' | 'config' | 'clock'>, clientSecret: string): Promise<CheckoutPublic> {
-  const row = await getCheckoutBySecretOrThrow(deps, clientSecret)
+  const row = await findCheckoutRowBySecret(deps, clientSecret)
+  if (!row) throw new ResourceNotFound()
   return toCheckoutPublic(deps, row, await loadContext(deps.db, row), deps.clock.now())
 }
 
-export async function updateClientCheckout(deps: D, clientSecret: string, input: CheckoutUpdatePublic): Promise<CheckoutPublic> {
-  return deps.db.transaction().execute(async (tx) => {
-    const now = deps.clock.now()
-    const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
-    if (!row) throw new ResourceNotFound()
-    assertOpen(row, now)
-    const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: false })
-    const changed = Object.keys(patch).length > 0
-    const saved = changed ? await repo.updateCheckout(tx, row.id, patch) : next
-    if (changed) await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
-    return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
-  })
+export async function updateClientCheckout(deps: D, clientSecret: string, input: CheckoutUpdatePublic, meta: BuyerMeta = {}): Promise<CheckoutPublic> {
+  return withDiscountCodeAttempt(deps, clientSecret, input.discount_code, meta, () =>
+    deps.db.transaction().execute(async (tx) => {
+      const now = deps.clock.now()
+      const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
+      if (!row) throw new ResourceNotFound()
+      assertOpen(row, now)
+      const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: false })
+      const changed = Object.keys(patch).length > 0
+      const saved = changed ? await repo.updateCheckout(tx, row.id, patch) : next
+      if (changed) await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
+      return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)
+    }),
+  )
 }
-

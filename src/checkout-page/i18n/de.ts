@@ -93,4 +93,7 @@ export const de: Catalog = {
   language: 'Sprache',
   fix_errors: 'Bitte korrigieren Sie die markierten Felder.',
   something_wrong: 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
+  value_too_long: 'Das ist zu lang.',
+  value_invalid: 'Dieser Wert ist ungültig.',
+  too_many_attempts: 'Zu viele Versuche. Bitte warte ein paar Minuten und versuche es erneut.',
 }

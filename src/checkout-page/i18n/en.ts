@@ -95,6 +95,9 @@ export const en = {
   language: 'Language',
   fix_errors: 'Please correct the highlighted fields.',
   something_wrong: 'Something went wrong. Please try again.',
+  value_too_long: 'This is too long.',
+  value_invalid: 'This value is not valid.',
+  too_many_attempts: 'Too many attempts. Please wait a few minutes and try again.',
 } as const
 
 export type MessageKey = keyof typeof en

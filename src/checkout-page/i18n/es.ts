@@ -93,4 +93,7 @@ export const es: Catalog = {
   language: 'Idioma',
   fix_errors: 'Corrige los campos resaltados.',
   something_wrong: 'Algo ha ido mal. Inténtalo de nuevo.',
+  value_too_long: 'Es demasiado largo.',
+  value_invalid: 'Este valor no es válido.',
+  too_many_attempts: 'Demasiados intentos. Espera unos minutos y vuelve a intentarlo.',
 }

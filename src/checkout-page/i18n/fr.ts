@@ -93,4 +93,7 @@ export const fr: Catalog = {
   language: 'Langue',
   fix_errors: 'Veuillez corriger les champs en surbrillance.',
   something_wrong: 'Une erreur s’est produite. Veuillez réessayer.',
+  value_too_long: 'C’est trop long.',
+  value_invalid: 'Cette valeur n’est pas valide.',
+  too_many_attempts: 'Trop de tentatives. Patientez quelques minutes avant de réessayer.',
 }

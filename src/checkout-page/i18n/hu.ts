@@ -93,4 +93,7 @@ export const hu: Catalog = {
   language: 'Nyelv',
   fix_errors: 'Kérjük, javítsa ki a kiemelt mezőket.',
   something_wrong: 'Hiba történt. Kérjük, próbálja újra.',
+  value_too_long: 'Ez túl hosszú.',
+  value_invalid: 'Ez az érték érvénytelen.',
+  too_many_attempts: 'Túl sok próbálkozás. Várj néhány percet, majd próbáld újra.',
 }

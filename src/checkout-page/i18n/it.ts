@@ -93,4 +93,7 @@ export const it: Catalog = {
   language: 'Lingua',
   fix_errors: 'Correggi i campi evidenziati.',
   something_wrong: 'Si è verificato un errore. Riprova.',
+  value_too_long: 'È troppo lungo.',
+  value_invalid: 'Questo valore non è valido.',
+  too_many_attempts: 'Troppi tentativi. Attendi qualche minuto e riprova.',
 }

@@ -93,4 +93,7 @@ export const ja: Catalog = {
   language: '言語',
   fix_errors: '強調表示された項目を修正してください。',
   something_wrong: '問題が発生しました。もう一度お試しください。',
+  value_too_long: '長すぎます。',
+  value_invalid: 'この値は無効です。',
+  too_many_attempts: '試行回数が多すぎます。数分待ってからもう一度お試しください。',
 }

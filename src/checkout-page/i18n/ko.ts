@@ -93,4 +93,7 @@ export const ko: Catalog = {
   language: '언어',
   fix_errors: '표시된 항목을 수정해 주세요.',
   something_wrong: '문제가 발생했습니다. 다시 시도해 주세요.',
+  value_too_long: '너무 깁니다.',
+  value_invalid: '올바른 값이 아닙니다.',
+  too_many_attempts: '시도 횟수가 너무 많습니다. 몇 분 후에 다시 시도해 주세요.',
 }

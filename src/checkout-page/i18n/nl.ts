@@ -93,4 +93,7 @@ export const nl: Catalog = {
   language: 'Taal',
   fix_errors: 'Corrigeer de gemarkeerde velden.',
   something_wrong: 'Er is iets misgegaan. Probeer het opnieuw.',
+  value_too_long: 'Dit is te lang.',
+  value_invalid: 'Deze waarde is ongeldig.',
+  too_many_attempts: 'Te veel pogingen. Wacht een paar minuten en probeer het opnieuw.',
 }

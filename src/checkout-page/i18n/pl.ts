@@ -94,4 +94,7 @@ export const pl: Catalog = {
   language: 'Język',
   fix_errors: 'Popraw wyróżnione pola.',
   something_wrong: 'Coś poszło nie tak. Spróbuj ponownie.',
+  value_too_long: 'To jest za długie.',
+  value_invalid: 'Ta wartość jest nieprawidłowa.',
+  too_many_attempts: 'Zbyt wiele prób. Odczekaj kilka minut i spróbuj ponownie.',
 }

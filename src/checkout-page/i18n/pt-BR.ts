@@ -93,4 +93,7 @@ export const ptBR: Catalog = {
   language: 'Idioma',
   fix_errors: 'Corrija os campos destacados.',
   something_wrong: 'Algo deu errado. Tente novamente.',
+  value_too_long: 'Isto é longo demais.',
+  value_invalid: 'Este valor não é válido.',
+  too_many_attempts: 'Muitas tentativas. Aguarde alguns minutos e tente novamente.',
 }

@@ -93,4 +93,7 @@ export const ptPT: Catalog = {
   language: 'Idioma',
   fix_errors: 'Corrija os campos assinalados.',
   something_wrong: 'Ocorreu um erro. Tente novamente.',
+  value_too_long: 'Isto é demasiado longo.',
+  value_invalid: 'Este valor não é válido.',
+  too_many_attempts: 'Demasiadas tentativas. Aguarde alguns minutos e tente novamente.',
 }

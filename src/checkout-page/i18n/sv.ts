@@ -93,4 +93,7 @@ export const sv: Catalog = {
   language: 'Språk',
   fix_errors: 'Rätta de markerade fälten.',
   something_wrong: 'Något gick fel. Försök igen.',
+  value_too_long: 'Det här är för långt.',
+  value_invalid: 'Värdet är ogiltigt.',
+  too_many_attempts: 'För många försök. Vänta några minuter och försök igen.',
 }

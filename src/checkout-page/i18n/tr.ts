@@ -93,4 +93,7 @@ export const tr: Catalog = {
   language: 'Dil',
   fix_errors: 'Lütfen işaretli alanları düzeltin.',
   something_wrong: 'Bir sorun oluştu. Lütfen tekrar deneyin.',
+  value_too_long: 'Bu çok uzun.',
+  value_invalid: 'Bu değer geçerli değil.',
+  too_many_attempts: 'Çok fazla deneme yapıldı. Birkaç dakika bekleyip tekrar deneyin.',
 }

@@ -1,0 +1,44 @@
+import { findLiveLinkUrl } from '../checkout-links/service'
+import { confirmCheckout } from '../checkouts/confirm'
+import { loadContext, statusAt } from '../checkouts/context'
+import { toCheckoutPublic } from '../checkouts/present'
+import type { CheckoutPublic } from '../checkouts/schemas'
+import { findCheckoutRowBySecret, updateClientCheckout, type BuyerMeta } from '../checkouts/service'
+import type { Deps } from '../deps'
+import { getOrderByCheckoutId } from '../orders/service'
+import { getSubscriptionById } from '../subscriptions/service'
+import type { ParsedForm } from './form'
+
+type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
+
+/** What the hosted page shows for a session, decided here so the routes only render. */
+export type PageState =
+  | { kind: 'missing' }
+  | { kind: 'open'; checkout: CheckoutPublic; now: Date }
+  | { kind: 'confirmed'; checkout: CheckoutPublic }
+  | { kind: 'succeeded'; checkout: CheckoutPublic; orderId: string | null; trialEnd: string | null }
+  /** `restart`: the checkout link again, with the session's original query, when the link still sells. */
+  | { kind: 'expired' | 'failed'; checkout: CheckoutPublic; restart?: string }
+
+export async function loadPageState(deps: Pick<Deps, 'db' | 'clock' | 'config'>, clientSecret: string): Promise<PageState> {
+  const row = await findCheckoutRowBySecret(deps, clientSecret)
+  if (!row) return { kind: 'missing' }
+  const now = deps.clock.now()
+  const checkout = await toCheckoutPublic(deps, row, await loadContext(deps.db, row), now)
+  const status = statusAt(row, now)
+  if (status === 'open') return { kind: 'open', checkout, now }
+  if (status === 'confirmed') return { kind: 'confirmed', checkout }
+  if (status === 'succeeded') {
+    const order = await getOrderByCheckoutId(deps.db, row.organization_id, row.id)
+    const sub = order?.subscription_id ? await getSubscriptionById(deps.db, row.organization_id, order.subscription_id) : undefined
+    return { kind: 'succeeded', checkout, orderId: order?.id ?? null, trialEnd: sub?.trial_end ?? null }
+  }
+  const link = row.checkout_link_id ? await findLiveLinkUrl(deps, row.organization_id, row.checkout_link_id) : undefined
+  return { kind: status, checkout, ...(link ? { restart: `${link}${row.link_query ? `?${row.link_query}` : ''}` } : {}) }
+}
+
+/** A valid form post: the same service call the JSON client endpoints make. */
+export async function submitCheckoutForm(deps: D, clientSecret: string, form: Extract<ParsedForm, { ok: true }>, meta: BuyerMeta): Promise<void> {
+  if (form.action === 'pay') await confirmCheckout(deps, clientSecret, form.input, meta)
+  else await updateClientCheckout(deps, clientSecret, form.input, meta)
+}

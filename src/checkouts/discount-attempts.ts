@@ -1,0 +1,45 @@
+import type { Deps } from '../deps'
+import { RequestValidationError } from '../http/errors'
+import { hashToken } from '../lib/ids'
+import { clientKey } from '../lib/ip'
+import { takeAttempt, type Limit } from '../rate-limit/service'
+
+/** Wrong discount codes a session, and a client address, may try in a window before a 429. */
+export const DISCOUNT_CODE_LIMITS = { perCheckout: 5, perClient: 20, windowMs: 15 * 60_000 } as const
+
+/** Who the buyer is, as far as abuse limits go. */
+export interface BuyerMeta {
+  ip?: string
+}
+
+const isWrongCode = (err: unknown) => err instanceof RequestValidationError && err.issues.some((i) => i.loc[1] === 'discount_code')
+
+/**
+ * Runs a change that tries a discount code, counting it against the session's and the client's limits
+ * when the code is wrong, so a session cannot serve as an oracle for guessing codes. The attempt is
+ * recorded before the code is looked up (parallel guesses cannot slip past the limit) and given back
+ * when the code was right. The count lives outside the change's transaction, which a wrong code rolls back.
+ */
+export async function withDiscountCodeAttempt<T>(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  clientSecret: string,
+  code: string | null | undefined,
+  meta: BuyerMeta,
+  run: () => Promise<T>,
+): Promise<T> {
+  if (!code?.trim()) return run()
+  const { perCheckout, perClient, windowMs } = DISCOUNT_CODE_LIMITS
+  const limits: Limit[] = [{ key: `discount_code:checkout:${hashToken(clientSecret)}`, max: perCheckout, windowMs }]
+  if (meta.ip) limits.push({ key: `discount_code:client:${clientKey(meta.ip)}`, max: perClient, windowMs })
+  const giveBack = await takeAttempt(deps, limits, {
+    message: (s) => `Too many discount code attempts. Try again in ${Math.ceil(s / 60)} minute${Math.ceil(s / 60) === 1 ? '' : 's'}.`,
+  })
+  try {
+    const result = await run()
+    await giveBack()
+    return result
+  } catch (err) {
+    if (!isWrongCode(err)) await giveBack()
+    throw err
+  }
+}
