@@ -33,7 +33,8 @@ export function fractionDigits(currency: string): number {
 
 /** "12.50" or "12,50" typed by a buyer → minor units; undefined when not a number. */
 export function parseMajorAmount(input: string, currency: string): number | undefined {
-  const s = input.trim().replace(/\s/g, '').replace(/[^\d.,-]/g, '')
+  // Spaces and currency signs are dropped ("$ 12.50"); anything else (letters, exponents) is not a number here.
+  const s = input.length > 64 ? '' : input.replace(/[\s\p{Sc}]/gu, '')
   if (!/^\d+([.,]\d{1,3})?$/.test(s)) return undefined
   const n = Number(s.replace(',', '.'))
   const digits = fractionDigits(currency.toUpperCase())
