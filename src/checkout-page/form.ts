@@ -97,12 +97,17 @@ export function formErrors(issues: ValidationIssue[], c: CheckoutPublic, locale:
   const out: FormState['errors'] = {}
   for (const issue of issues) {
     const loc = issue.loc.slice(1).map(String)
-    const name = loc[0] === 'confirmation_token_id' ? 'card_number' : loc.join('.')
+    const name =
+      loc[0] === 'confirmation_token_id' ? 'card_number'
+      : loc[0] === 'discount_id' ? 'discount_code'
+      : loc.join('.') === 'customer_billing_address' ? (issue.msg.includes('state') || issue.msg.includes('subdivision') ? 'customer_billing_address.state' : 'customer_billing_address.line1')
+      : loc.join('.')
     if (out[name]) continue
     if (loc[0] === 'confirmation_token_id') out[name] = t(locale, 'card_invalid')
-    else if (loc[0] === 'discount_code') out[name] = t(locale, /no longer/.test(issue.msg) ? 'discount_gone' : 'discount_invalid')
+    else if (loc[0] === 'discount_id') out[name] = t(locale, 'discount_gone')
+    else if (loc[0] === 'discount_code') out[name] = t(locale, 'discount_invalid')
     else if (loc[0] === 'amount') out[name] = amountError(c, locale)
-    else if (issue.type === 'missing') out[name] = t(locale, 'field_required')
+    else if (issue.type === 'missing' || issue.msg === 'Full billing address is required.') out[name] = t(locale, 'field_required')
     else if (loc[0] === 'customer_email') out[name] = t(locale, 'email_invalid')
     else if (issue.type === 'string_too_long') out[name] = t(locale, 'value_too_long')
     else out[name] = t(locale, 'value_invalid')

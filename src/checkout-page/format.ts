@@ -1,3 +1,4 @@
+import { COUNTRIES } from '../lib/countries'
 import type { Locale } from '../lib/locales'
 
 const moneyFormats = new Map<string, Intl.NumberFormat>()
@@ -52,8 +53,7 @@ export function formatDate(date: Date | string, locale: Locale): string {
 }
 
 /** ISO 3166-1 alpha-2 codes; names come from Intl.DisplayNames in the buyer's language. */
-export const COUNTRIES =
-  'AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GT GU GW GY HK HN HR HT HU ID IE IL IM IN IO IQ IS IT JE JM JO JP KE KG KH KI KM KN KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RW SA SB SC SE SG SH SI SK SL SM SN SO SR SS ST SV SX SZ TC TD TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW'.split(' ')
+export { COUNTRIES }
 
 const countryLists = new Map<string, [string, string][]>()
 export function countryOptions(locale: Locale): [string, string][] {

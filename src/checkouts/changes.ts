@@ -2,9 +2,10 @@ import { parseFieldValue } from '../custom-fields/values'
 import type { Executor } from '../db/index'
 import type { NewRow } from '../db/types'
 import { findDiscountByCode, getDiscountById } from '../discounts/service'
-import { fieldError } from '../http/errors'
+import type { Discount } from '../discounts/schemas'
+import { RequestValidationError, fieldError, type ValidationIssue } from '../http/errors'
 import { matchLocale } from '../lib/locales'
-import { baseAmount, isAmountAllowed, isDiscountApplicable } from './pricing'
+import { baseAmount, customAmountIssue, isDiscountApplicable } from './pricing'
 import { discountTerms, priceColumns, priceTerms, selectedPrice, selectedProduct, type CheckoutContext, type CheckoutRow } from './context'
 import type { CheckoutUpdate, CheckoutUpdatePublic } from './schemas'
 
@@ -32,7 +33,7 @@ const JSON_COLUMNS = new Set<keyof CheckoutRow>(['metadata', 'custom_field_data'
  */
 export async function applyChanges(db: Executor, row: CheckoutRow, ctx: CheckoutContext, changes: Changes, now: Date, opts: { merchant: boolean }): Promise<Applied> {
   const next: CheckoutRow = { ...row }
-  let context = selectProduct(next, ctx, changes)
+  let context = selectProduct(next, ctx, changes, now)
   applyAmount(next, context, changes)
   context = await applyDiscount(db, next, context, changes, now, opts)
   applyCustomFields(next, context, changes)
@@ -43,88 +44,106 @@ export async function applyChanges(db: Executor, row: CheckoutRow, ctx: Checkout
   return { patch: diff(row, next), row: next, ctx: context }
 }
 
-/** Product (or price) selection, among the session's products. Another product clears the old one's field data. */
-function selectProduct(next: CheckoutRow, ctx: CheckoutContext, changes: Changes): CheckoutContext {
+/**
+ * Product (or price) selection, among the session's products, with Polar's answers
+ * (`checkout/service.py` `_update_checkout`). Choosing the session's own product again picks its current
+ * price (how a session recovers when the merchant replaced the price it was opened with). Another product
+ * clears the old one's field data, and a discount that does not apply to it is dropped, as Polar does.
+ */
+function selectProduct(next: CheckoutRow, ctx: CheckoutContext, changes: Changes, now: Date): CheckoutContext {
   let productId = changes.product_id ?? undefined
   if (changes.product_price_id != null && productId === undefined) {
     const owner = ctx.products.find((p) => p.prices.some((pr) => pr.id === changes.product_price_id))
-    if (!owner) throw fieldError(['body', 'product_price_id'], 'Product price does not exist on this checkout.', changes.product_price_id)
+    if (!owner) throw fieldError(['body', 'product_price_id'], 'Price is not available in this checkout.', changes.product_price_id)
     productId = owner.id
   }
-  if (productId === undefined || productId === next.product_id) return ctx
-  const product = ctx.products.find((p) => p.id === productId && !p.is_archived)
-  if (!product) throw fieldError(['body', 'product_id'], 'Product does not exist on this checkout.', productId)
-  const price =
-    (changes.product_price_id ? product.prices.find((p) => p.id === changes.product_price_id) : undefined) ??
-    product.prices.find((p) => p.price_currency === next.currency) ??
-    product.prices[0]
-  if (!price) throw fieldError(['body', 'product_id'], 'Product has no price.', productId)
+  if (productId === undefined) return ctx
+  const product = ctx.products.find((p) => p.id === productId)
+  if (!product) throw fieldError(['body', 'product_id'], 'Product is not available in this checkout.', productId)
+  if (product.is_archived) throw fieldError(['body', 'product_id'], 'Product is archived.', productId)
+  const current = product.prices.find((p) => p.id === next.product_price_id)
+  if (productId === next.product_id && current && (changes.product_price_id == null || changes.product_price_id === current.id)) return ctx
+  let price = product.prices.find((p) => p.price_currency === next.currency) ?? product.prices[0]
+  if (changes.product_price_id != null) {
+    price = product.prices.find((p) => p.id === changes.product_price_id)
+    if (!price) throw fieldError(['body', 'product_price_id'], 'Price is not available in this checkout.', changes.product_price_id)
+  }
+  if (!price) throw fieldError(['body', 'product_id'], 'Product is not available in the specified currency.', productId)
+  if (product.id !== next.product_id) next.custom_field_data = {}
   next.product_id = product.id
   next.product_price_id = price.id
   next.currency = price.price_currency
   next.amount = baseAmount(priceTerms(price), null) // the new price's own default applies
-  next.custom_field_data = {}
-  return ctx
+  let discount = ctx.discount
+  if (discount && !isDiscountApplicable(discountTerms(discount), product.id, price.price_currency, now)) {
+    next.discount_id = null
+    discount = null
+  }
+  return { products: ctx.products, discount }
 }
 
-/** 0 is a valid pay-what-you-want choice (minimum 0), so it is never read as "unset". */
+/**
+ * A pay-what-you-want amount, checked against the price's bounds and the currency's (Polar's
+ * `validate_custom_price_amount`). 0 is a valid choice when the minimum allows it, so it is never read as
+ * "unset"; an amount sent for a fixed price is ignored, as Polar does.
+ */
 function applyAmount(next: CheckoutRow, ctx: CheckoutContext, changes: Changes): void {
   if (changes.amount == null) return
   const price = selectedPrice(next, ctx)
   if (price?.amount_type !== 'custom') return
-  if (!isAmountAllowed(priceTerms(price), changes.amount)) {
-    const max = price.maximum_amount
-    throw fieldError(
-      ['body', 'amount'],
-      max != null ? `Amount must be between ${price.minimum_amount} and ${max}.` : `Amount must be at least ${price.minimum_amount}.`,
-      changes.amount,
-    )
-  }
+  const issue = customAmountIssue(priceTerms(price), changes.amount)
+  if (issue) throw fieldError(['body', 'amount'], issue.msg, changes.amount, issue.type)
   next.amount = changes.amount
 }
 
-/** Discounts: by code (the buyer) or by id (the merchant). */
-async function applyDiscount(db: Executor, next: CheckoutRow, ctx: CheckoutContext, changes: Changes, now: Date, opts: { merchant: boolean }): Promise<CheckoutContext> {
-  let context = ctx
-  if (changes.discount_code !== undefined) {
-    if (!next.allow_discount_codes) throw fieldError(['body', 'discount_code'], 'Discount codes are not allowed on this checkout.', changes.discount_code)
-    if (changes.discount_code === null || changes.discount_code.trim() === '') {
-      next.discount_id = null
-      context = { ...context, discount: null }
-    } else {
-      const d = await findDiscountByCode(db, next.organization_id, changes.discount_code.trim())
-      if (!d || !isDiscountApplicable(discountTerms(d), next.product_id, next.currency, now)) {
-        throw fieldError(['body', 'discount_code'], 'Discount code is invalid or does not apply to this product.', changes.discount_code)
-      }
-      next.discount_id = d.id
-      context = { ...context, discount: d }
-    }
-  }
-  if (opts.merchant && changes.discount_id !== undefined) {
-    if (changes.discount_id === null) {
-      next.discount_id = null
-      context = { ...context, discount: null }
-    } else {
-      const d = await getDiscountById(db, next.organization_id, changes.discount_id)
-      if (!d) throw fieldError(['body', 'discount_id'], 'Discount does not exist.', changes.discount_id)
-      next.discount_id = d.id
-      context = { ...context, discount: d }
-    }
-  }
-  return context
+/** No discount can apply to a product whose every price is free (Polar's `is_discount_applicable`). */
+const isFreeProduct = (ctx: CheckoutContext, productId: string | null) => {
+  const product = ctx.products.find((p) => p.id === productId)
+  return Boolean(product?.prices.length) && product!.prices.every((p) => p.amount_type === 'fixed' && p.price_amount === 0)
 }
 
-/** Custom field data: validated against the selected product's fields; unknown slugs are ignored. */
+/**
+ * Discounts: by code (the buyer) or by id (the merchant), in Polar's words (`_get_validated_discount`):
+ * every reason a code cannot be used (unknown, ended, not started, used up, other products, other currency)
+ * is "Discount does not exist." with no input echoed, so the answer tells nothing about the merchant's codes.
+ * On a session that takes no codes, a code is ignored, as Polar ignores it.
+ */
+async function applyDiscount(db: Executor, next: CheckoutRow, ctx: CheckoutContext, changes: Changes, now: Date, opts: { merchant: boolean }): Promise<CheckoutContext> {
+  const validated = async (loc: 'discount_code' | 'discount_id', find: () => Promise<Discount | undefined>, input: unknown) => {
+    if (isFreeProduct(ctx, next.product_id)) throw fieldError(['body', loc], 'Discounts are not applicable to this product.', input)
+    const d = await find()
+    if (!d || !isDiscountApplicable(discountTerms(d), next.product_id, next.currency, now)) throw fieldError(['body', loc], 'Discount does not exist.', input)
+    return d
+  }
+  let discount = ctx.discount
+  if (changes.discount_code !== undefined && next.allow_discount_codes) {
+    const code = changes.discount_code?.trim()
+    discount = code == null ? null : await validated('discount_code', () => findDiscountByCode(db, next.organization_id, code), null)
+  }
+  if (opts.merchant && changes.discount_id !== undefined) {
+    const id = changes.discount_id
+    discount = id === null ? null : await validated('discount_id', () => getDiscountById(db, next.organization_id, id), id)
+  }
+  next.discount_id = discount?.id ?? null
+  return discount === ctx.discount ? ctx : { ...ctx, discount }
+}
+
+/**
+ * Custom field data, checked against the selected product's fields (every bad field reported at once);
+ * unknown slugs are dropped, and what is sent is merged into what the session has, as Polar does.
+ */
 function applyCustomFields(next: CheckoutRow, ctx: CheckoutContext, changes: Changes): void {
   if (changes.custom_field_data === undefined) return
-  const fields = selectedProduct(next, ctx)?.attached_custom_fields ?? []
-  const data: Record<string, string | number | boolean | null> = {}
-  for (const { custom_field: field } of fields) {
-    if (!(field.slug in changes.custom_field_data)) continue
-    const r = parseFieldValue(field, changes.custom_field_data[field.slug])
-    if (!r.ok) throw fieldError(['body', 'custom_field_data', field.slug], r.msg, changes.custom_field_data[field.slug])
-    data[field.slug] = r.value
+  const sent = changes.custom_field_data
+  const data: Record<string, string | number | boolean | null> = { ...next.custom_field_data }
+  const issues: ValidationIssue[] = []
+  for (const { custom_field: field } of selectedProduct(next, ctx)?.attached_custom_fields ?? []) {
+    if (!Object.hasOwn(sent, field.slug)) continue
+    const r = parseFieldValue(field, sent[field.slug])
+    if (r.ok) data[field.slug] = r.value
+    else issues.push({ loc: ['body', 'custom_field_data', field.slug], msg: r.msg, type: r.type, input: sent[field.slug] })
   }
+  if (issues.length) throw new RequestValidationError(issues)
   next.custom_field_data = data
 }
 

@@ -5,7 +5,7 @@ import { sandboxProcessor } from '../payments/processor'
 import { isFilled } from '../custom-fields/values'
 import { redeemDiscount } from '../discounts/service'
 import { applyChanges } from './changes'
-import { activeTrial, assertOpen, discountTerms, isDiscountApplicableTo, loadContext, priceColumns, selectedProduct, type CheckoutContext, type CheckoutRow } from './context'
+import { activeTrial, assertOpen, billingAddressFields, type AddressField, discountTerms, isDiscountApplicableTo, loadContext, priceColumns, selectedProduct, type CheckoutContext, type CheckoutRow } from './context'
 import { SETTLE_JOB } from './jobs'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { isDiscountApplicable } from './pricing'
@@ -15,24 +15,44 @@ import type { CheckoutConfirm, CheckoutPublic } from './schemas'
 
 type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
 
-/** What must be filled before paying: email, required custom fields, the billing address when asked. */
-function missingFields(row: CheckoutRow, ctx: CheckoutContext): ValidationIssue[] {
+const required = (...loc: (string | number)[]): ValidationIssue => ({ loc: ['body', ...loc], msg: 'Field is required.', type: 'missing', input: null })
+
+/**
+ * What must be right before paying, all reported in one 422 as Polar's `_confirm_inner` does: the price
+ * still on sale, the email, the product's required custom fields, the billing address the session asks
+ * for (see `billingAddressFields`), a billing name for a business, and a payment token when money is due.
+ */
+function confirmIssues(row: CheckoutRow, ctx: CheckoutContext, paymentForm: boolean, token: string | null | undefined): ValidationIssue[] {
   const issues: ValidationIssue[] = []
-  if (!row.customer_email) issues.push({ loc: ['body', 'customer_email'], msg: 'Field required', type: 'missing' })
-  for (const { custom_field: field, required } of selectedProduct(row, ctx)?.attached_custom_fields ?? []) {
-    if (required && !isFilled(field, row.custom_field_data[field.slug])) {
-      issues.push({ loc: ['body', 'custom_field_data', field.slug], msg: 'Field required', type: 'missing' })
+  if (ctx.archivedPrice?.id === row.product_price_id) issues.push({ loc: ['body', 'product_price_id'], msg: 'Price is archived.', type: 'value_error', input: row.product_price_id })
+  if (!row.customer_email) issues.push(required('customer_email'))
+  for (const { custom_field: field, required: needed } of selectedProduct(row, ctx)?.attached_custom_fields ?? []) {
+    const value = row.custom_field_data[field.slug]
+    if (!needed || isFilled(field, value)) continue
+    const loc = ['body', 'custom_field_data', field.slug]
+    issues.push(field.type === 'checkbox' && value === false ? { loc, msg: 'Input should be True', type: 'literal_error', input: false } : { loc, msg: 'Field required', type: 'missing', input: row.custom_field_data })
+  }
+  const address = row.customer_billing_address
+  if (paymentForm) {
+    const modes = billingAddressFields(row)
+    if (!address && modes.country === 'required') issues.push(required('customer_billing_address'))
+    for (const [field, mode] of Object.entries(modes) as [AddressField, string][]) {
+      if (mode === 'required' && !address?.[field]) issues.push(required('customer_billing_address', field))
     }
   }
-  if (row.require_billing_address) {
-    const a = row.customer_billing_address
-    if (!a) issues.push({ loc: ['body', 'customer_billing_address'], msg: 'Field required', type: 'missing' })
-    else for (const k of ['line1', 'city', 'postal_code'] as const) if (!a[k]) issues.push({ loc: ['body', 'customer_billing_address', k], msg: 'Field required', type: 'missing' })
+  if ((row.require_billing_address || row.is_business_customer) && !(address?.line1 || address?.line2 || address?.city || address?.postal_code)) {
+    issues.push({ loc: ['body', 'customer_billing_address'], msg: 'Full billing address is required.', type: 'value_error', input: address })
   }
+  if (row.is_business_customer && !row.customer_billing_name) issues.push(required('customer_billing_name'))
+  if (paymentForm && !token) issues.push({ loc: ['body', 'confirmation_token_id'], msg: 'Confirmation token is required.', type: 'missing', input: null })
   return issues
 }
 
-class DiscountExhausted extends Error {}
+class DiscountExhausted extends Error {
+  constructor(readonly discountId: string) {
+    super('discount no longer redeemable')
+  }
+}
 
 /**
  * The buyer pays. Checks the session is complete, authorizes the payment (a decline is a 400 and
@@ -48,28 +68,27 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
       const now = deps.clock.now()
       const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
       if (!row) throw new ResourceNotFound()
-      assertOpen(row, now)
+      assertOpen(row, now, 'buyer')
       const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), changes, now, { merchant: false })
 
       // A discount that fits this product and currency but has ended or been used up since it was
       // applied (the totals above already dropped it) is refused, not silently charged at full price.
       const terms = next.discount_id && ctx.discount ? discountTerms(ctx.discount) : null
       const redeem = terms !== null && isDiscountApplicable({ ...terms, ends_at: null, max_redemptions: null }, next.product_id, next.currency, now)
-      if (redeem && !isDiscountApplicableTo(next, ctx, now)) throw new DiscountExhausted()
+      if (redeem && !isDiscountApplicableTo(next, ctx, now)) throw new DiscountExhausted(next.discount_id!)
 
-      const missing = missingFields(next, ctx)
       const trial = activeTrial(next, selectedProduct(next, ctx))
       const due = next.total_amount > 0 && !trial
-      const needsMethod = next.total_amount > 0 // a trial still needs a card to charge later
-      if (needsMethod && !token) missing.push({ loc: ['body', 'confirmation_token_id'], msg: 'Field required', type: 'missing' })
-      if (missing.length) throw new RequestValidationError(missing)
+      // a trial still needs a card to charge later: the payment form is needed whenever there is a total
+      const issues = confirmIssues(next, ctx, next.total_amount > 0, token)
+      if (issues.length) throw new RequestValidationError(issues)
 
       if (token) {
         const auth = await processor.authorize({ token, amount: due ? next.total_amount : 0, currency: next.currency, checkoutId: next.id })
         if (!auth.ok) throw new PaymentError(auth.message)
       }
       // The conditional update settles the race between concurrent confirms (see redeemDiscount).
-      if (redeem && !(await redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted()
+      if (redeem && !(await redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted(next.discount_id!)
       const saved = await repo.updateCheckout(tx, next.id, { ...patch, status: 'confirmed', confirmed_at: now, modified_at: now })
       await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
       await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
@@ -81,9 +100,7 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
     if (!(err instanceof DiscountExhausted)) throw err
     // The discount ran out between page load and payment: drop it so the buyer sees the real total.
     await dropDiscount(deps, clientSecret)
-    throw new RequestValidationError([
-      { loc: ['body', 'discount_code'], msg: 'This discount is no longer available; the total has been updated.', type: 'value_error' },
-    ])
+    throw new RequestValidationError([{ loc: ['body', 'discount_id'], msg: 'Discount is no longer redeemable.', type: 'value_error', input: err.discountId }])
   }
 }
 

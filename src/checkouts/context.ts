@@ -74,11 +74,21 @@ export function statusAt(row: Pick<CheckoutRow, 'status' | 'expires_at'>, now: D
   return row.status === 'open' && new Date(row.expires_at) <= now ? 'expired' : row.status
 }
 
-/** A session can only change while open and unexpired. */
-export function assertOpen(row: Pick<CheckoutRow, 'status' | 'expires_at'>, now: Date): void {
+/**
+ * A session can only change while open and unexpired, with Polar's answers: the buyer's routes find a
+ * session past its expiry gone (410 `ExpiredCheckoutError`, `get_by_client_secret`); any other status, and
+ * for the merchant an expired one too, is 403 `NotOpenCheckout` naming the status (`_update_checkout`).
+ */
+export function assertOpen(row: Pick<CheckoutRow, 'id' | 'status' | 'expires_at'>, now: Date, by: 'buyer' | 'merchant'): void {
   const status = statusAt(row, now)
-  if (status === 'expired') throw new ExpiredCheckoutError()
-  if (status !== 'open') throw new NotOpenCheckout()
+  if (status === 'open') return
+  if (status === 'expired' && by === 'buyer') throw new ExpiredCheckoutError()
+  throw new NotOpenCheckout(`Checkout ${row.id} is not open: ${status}`)
+}
+
+/** The buyer's routes never show a session past its expiry: it is gone for them (Polar answers 410). */
+export function assertNotExpired(row: Pick<CheckoutRow, 'status' | 'expires_at'>, now: Date): void {
+  if (statusAt(row, now) === 'expired') throw new ExpiredCheckoutError()
 }
 
 export function selectedProduct(row: Pick<CheckoutRow, 'product_id'>, ctx: CheckoutContext): Product | undefined {
@@ -125,4 +135,31 @@ export function priceColumns(
   const amount = baseAmount(priceTerms(price), row.amount)
   const discount = ctx.discount && isDiscountApplicable(discountTerms(ctx.discount), row.product_id, price.price_currency, now) ? ctx.discount : null
   return { ...computeAmounts(amount, discount ? discountTerms(discount) : null), currency: price.price_currency }
+}
+
+export type FieldMode = 'required' | 'optional' | 'disabled'
+export type AddressField = 'country' | 'state' | 'line1' | 'line2' | 'city' | 'postal_code'
+
+/** The full address is asked for: by the link or merchant, for a business, or (Polar's rule) for a US buyer. */
+export const needsFullAddress = (row: Pick<CheckoutRow, 'require_billing_address' | 'is_business_customer' | 'customer_billing_address'>) =>
+  row.require_billing_address || row.is_business_customer || row.customer_billing_address?.country === 'US'
+
+/**
+ * Which billing address fields the buyer must fill, as Polar's `Checkout.billing_address_fields`: a full
+ * address when `needsFullAddress`, a state for the US and Canada. One difference, on purpose: Polar always
+ * requires the country, which it fills from the buyer's IP address; Kassa does no IP geolocation, so the
+ * country is required only with a full address (or once given).
+ */
+export function billingAddressFields(row: Pick<CheckoutRow, 'require_billing_address' | 'is_business_customer' | 'customer_billing_address'>): Record<AddressField, FieldMode> {
+  const country = row.customer_billing_address?.country ?? null
+  const full = needsFullAddress(row)
+  const line: FieldMode = full ? 'required' : 'disabled'
+  return {
+    country: full || country ? 'required' : 'optional',
+    state: country === 'US' || country === 'CA' ? 'required' : full ? 'optional' : 'disabled',
+    line1: line,
+    line2: full ? 'optional' : 'disabled',
+    city: line,
+    postal_code: line,
+  }
 }

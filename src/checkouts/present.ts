@@ -7,7 +7,7 @@ import { addInterval } from '../lib/time'
 import { getOrganization } from '../organizations/service'
 import type { Product } from '../products/schemas'
 import { emitEvent, type WebhookEventType } from '../webhooks/service'
-import { activeTrial, isDiscountApplicableTo, loadContext, priceColumns, selectedPrice, selectedProduct, statusAt, type CheckoutContext, type CheckoutRow } from './context'
+import { activeTrial, billingAddressFields, isDiscountApplicableTo, loadContext, priceColumns, selectedPrice, selectedProduct, statusAt, type CheckoutContext, type CheckoutRow } from './context'
 import type { Checkout, CheckoutPublic } from './schemas'
 
 /** How a session is shown: the merchant's view, the buyer's view, and its webhook events. */
@@ -36,7 +36,6 @@ function toCheckoutBase(deps: Pick<Deps, 'config'>, stored: CheckoutRow, ctx: Ch
   const isFree = price?.amount_type === 'fixed' && price.price_amount === 0
   const paymentRequired = row.total_amount > 0 && !trial
   const setupRequired = Boolean(product?.is_recurring) && row.total_amount > 0 && Boolean(trial)
-  const required = row.require_billing_address
   return {
     id: row.id,
     created_at: iso(row.created_at),
@@ -85,9 +84,7 @@ function toCheckoutBase(deps: Pick<Deps, 'config'>, stored: CheckoutRow, ctx: Ch
     customer_tax_id: row.customer_tax_id,
     locale: row.locale,
     payment_processor_metadata: {},
-    billing_address_fields: required
-      ? { country: 'required' as const, state: 'optional' as const, city: 'required' as const, postal_code: 'required' as const, line1: 'required' as const, line2: 'optional' as const }
-      : { country: 'optional' as const, state: 'disabled' as const, city: 'disabled' as const, postal_code: 'disabled' as const, line1: 'disabled' as const, line2: 'disabled' as const },
+    billing_address_fields: billingAddressFields(row),
     products: ctx.products.map(checkoutProduct),
     product: product ? checkoutProduct(product) : null,
     product_price: price,

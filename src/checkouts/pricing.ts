@@ -81,3 +81,28 @@ export function computeAmounts(amount: number, discount: Pick<DiscountTerms, 'ty
   const net = amount - d
   return { amount, discount_amount: d, net_amount: net, tax_amount: 0, total_amount: net }
 }
+
+/** The smallest non-zero amount a card processor takes, per currency (Polar's `kit/currency.py`; 50 otherwise). */
+const CURRENCY_MINIMUM: Record<string, number> = { gbp: 40, jpy: 80 }
+export const currencyMinimum = (currency: string) => CURRENCY_MINIMUM[currency.toLowerCase()] ?? 50
+/** The largest amount one price may charge (Polar's `MAXIMUM_PRICE_PER_CURRENCY_DEFAULT`). */
+export const CURRENCY_MAXIMUM = 99_999_999
+
+const money = (amount: number, currency: string) => {
+  const cur = currency.toUpperCase()
+  const f = new Intl.NumberFormat('en-US', { style: 'currency', currency: cur })
+  return f.format(amount / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2))
+}
+
+/**
+ * Why a pay-what-you-want amount is refused, in Polar's words and order (`product/custom_price.py`
+ * `validate_custom_price_amount`), or null when it is fine: the price's bounds, then the currency's.
+ */
+export function customAmountIssue(price: PriceTerms, amount: number): { type: string; msg: string } | null {
+  if (amount < (price.minimum_amount ?? 0)) return { type: 'greater_than_equal', msg: 'Amount is below minimum.' }
+  const min = currencyMinimum(price.price_currency)
+  if (amount > 0 && amount < min) return { type: 'invalid_amount', msg: `Amount must be 0 or at least ${money(min, price.price_currency)}.` }
+  if (price.maximum_amount != null && amount > price.maximum_amount) return { type: 'less_than_equal', msg: 'Amount is above maximum.' }
+  if (amount > CURRENCY_MAXIMUM) return { type: 'less_than_equal', msg: `Amount must be at most ${money(CURRENCY_MAXIMUM, price.price_currency)}.` }
+  return null
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DiscountMinimal } from '../discounts/schemas'
 import { HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
+import { COUNTRIES, normalizeState } from '../lib/countries'
 import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
 
 export const CheckoutStatus = z.enum(['open', 'expired', 'confirmed', 'succeeded', 'failed'])
@@ -10,14 +11,36 @@ export const CustomFieldData = z
   .refine((m) => Object.keys(m).length <= 50, { message: 'Dictionary should have at most 50 items', params: { type: 'too_long' } })
   .describe('Values of the custom fields, keyed by slug.')
 
-export const AddressInput = z.object({
-  line1: z.string().max(256).nullish(),
-  line2: z.string().max(256).nullish(),
-  postal_code: z.string().max(32).nullish(),
-  city: z.string().max(128).nullish(),
-  state: z.string().max(128).nullish(),
-  country: z.string().regex(/^[A-Za-z]{2}$/).transform((c) => c.toUpperCase()).describe('ISO 3166-1 alpha-2 country code.'),
-})
+/** A line of an address: trimmed, and an empty one is no line at all (Polar's `EmptyStrToNone`). */
+const AddressLine = (max: number) =>
+  z
+    .string()
+    .max(max, { abort: true })
+    .transform((v) => v.trim() || null)
+    .nullish()
+
+/**
+ * A billing address as Polar takes it (`server/polar/kit/address.py` `AddressInput`): the country upper-cased
+ * and one Polar sells to; a US or Canadian state checked and stored with its country prefix (`CA` → `US-CA`).
+ */
+export const AddressInput = z
+  .object({
+    line1: AddressLine(256),
+    line2: AddressLine(256),
+    postal_code: AddressLine(32),
+    city: AddressLine(128),
+    state: AddressLine(128),
+    country: z
+      .preprocess((c) => (typeof c === 'string' && c.length <= 8 ? c.toUpperCase() : c), z.enum(COUNTRIES as [string, ...string[]]))
+      .describe('ISO 3166-1 alpha-2 country code.'),
+  })
+  .transform((a, ctx) => {
+    if (!a.state) return a
+    const r = normalizeState(a.country, a.state)
+    if (r.ok) return { ...a, state: r.state }
+    ctx.issues.push({ code: 'custom', message: r.msg, params: { type: 'value_error' }, input: a })
+    return z.NEVER
+  })
 export const Address = z.object({
   line1: z.string().nullable().optional(),
   line2: z.string().nullable().optional(),
@@ -29,7 +52,8 @@ export const Address = z.object({
 
 const Email = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'value is not a valid email address').describe('Email of the customer.')
 const CustomerName = z.string().trim().max(256)
-const Amount = z.number().int().min(0).max(99_999_999)
+/** Any amount the database's integer column holds; the price's and the currency's bounds are rules (see changes.ts). */
+const Amount = z.number().int().min(0).max(2_147_483_647)
 const LocaleTag = z.string().max(35).describe('IETF BCP 47 language tag (`en`, `fr`, `pt-BR`, …).')
 
 /** What the buyer may change, on the client endpoints and when confirming. */

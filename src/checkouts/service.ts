@@ -5,7 +5,7 @@ import { newId, newSecret } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
 import { findPriceProductId, getProductsByIds } from '../products/service'
 import { applyChanges } from './changes'
-import { CHECKOUT_SECRET_PREFIX, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
+import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { baseAmount } from './pricing'
 import { emitCheckoutEvent, rowForInsert, toCheckout, toCheckoutPublic } from './present'
@@ -137,7 +137,7 @@ export async function updateCheckout(deps: D, auth: AuthContext, id: string, inp
     const now = deps.clock.now()
     const row = await repo.findCheckout(tx, auth.organizationId, id, { forUpdate: true })
     if (!row) throw new ResourceNotFound()
-    assertOpen(row, now)
+    assertOpen(row, now, 'merchant')
     const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: true })
     if (!Object.keys(patch).length) return toCheckout(deps, next, ctx, now)
     const saved = await repo.updateCheckout(tx, row.id, patch)
@@ -156,7 +156,9 @@ export const findCheckoutRowBySecret = (deps: Pick<Deps, 'db'>, clientSecret: st
 export async function getClientCheckout(deps: Pick<Deps, 'db' | 'config' | 'clock'>, clientSecret: string): Promise<CheckoutPublic> {
   const row = await findCheckoutRowBySecret(deps, clientSecret)
   if (!row) throw new ResourceNotFound()
-  return toCheckoutPublic(deps, row, await loadContext(deps.db, row), deps.clock.now())
+  const now = deps.clock.now()
+  assertNotExpired(row, now)
+  return toCheckoutPublic(deps, row, await loadContext(deps.db, row), now)
 }
 
 export async function updateClientCheckout(deps: D, clientSecret: string, input: CheckoutUpdatePublic, meta: BuyerMeta = {}): Promise<CheckoutPublic> {
@@ -165,7 +167,7 @@ export async function updateClientCheckout(deps: D, clientSecret: string, input:
       const now = deps.clock.now()
       const row = await repo.findCheckoutBySecret(tx, clientSecret, { forUpdate: true })
       if (!row) throw new ResourceNotFound()
-      assertOpen(row, now)
+      assertOpen(row, now, 'buyer')
       const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: false })
       const changed = Object.keys(patch).length > 0
       const saved = changed ? await repo.updateCheckout(tx, row.id, patch) : next

@@ -5,7 +5,8 @@ import type { Deps } from '../deps'
 import { findDiscountByCode } from '../discounts/service'
 import { newId, newSecret } from '../lib/ids'
 import { matchAcceptLanguage, matchLocale } from '../lib/locales'
-import { baseAmount, computeAmounts, isAmountAllowed, isDiscountApplicable, type DiscountTerms, type PriceTerms } from './pricing'
+import { baseAmount, computeAmounts, customAmountIssue, isDiscountApplicable, type DiscountTerms, type PriceTerms } from './pricing'
+import { CheckoutUpdatePublic } from './schemas'
 import * as repo from './repository'
 import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
 import { checkoutUrl, emitCheckoutEvent } from './present'
@@ -14,8 +15,9 @@ import { checkoutUrl, emitCheckoutEvent } from './present'
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
 const KNOWN = new Set(['product_id', 'customer_email', 'customer_name', 'discount_code', 'amount', 'locale', ...METADATA_PARAMS])
 const FIELD_PREFIX = 'custom_field_data.'
-const EMAIL_RE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/
 const MAX_LINK_QUERY = 4096
+
+const prefill = CheckoutUpdatePublic.shape
 
 export class LinkNotAvailable extends Error {
   constructor(readonly organizationName?: string) {
@@ -51,11 +53,14 @@ export function parseVisitQuery(raw: string): Map<string, string> {
   return out
 }
 
-/** The parameters the checkout page gets: the unknown ones, re-encoded. */
-export function forwardedQuery(params: Map<string, string>): string {
+/**
+ * The parameters the checkout page gets: the unknown ones, re-encoded, and (as Polar does) any
+ * `custom_field_data.*` that was not applied: an unknown slug, or a value the field refused.
+ */
+export function forwardedQuery(params: Map<string, string>, appliedFields: ReadonlySet<string> = new Set()): string {
   const parts: string[] = []
   for (const [k, v] of params) {
-    if (KNOWN.has(k) || k.startsWith(FIELD_PREFIX)) continue
+    if (KNOWN.has(k) || appliedFields.has(k)) continue
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
   }
   return parts.join('&')
@@ -111,24 +116,29 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
   }
   const applicable = discount && isDiscountApplicable(discount, selected.product.id, price.price_currency, now) ? discount : null
 
+  // Each prefill goes through the client endpoints' own field schema and rules; a value they refuse is dropped.
   let chosen: number | null = null
   const amountParam = get('amount')
-  if (price.amount_type === 'custom' && amountParam && /^\d{1,9}$/.test(amountParam)) {
-    const n = Number(amountParam)
-    if (isAmountAllowed(terms, n)) chosen = n
+  if (price.amount_type === 'custom' && amountParam && /^\d{1,10}$/.test(amountParam)) {
+    const n = prefill.amount.safeParse(Number(amountParam))
+    if (n.success && n.data != null && !customAmountIssue(terms, n.data)) chosen = n.data
   }
   const amount = baseAmount(terms, chosen)
 
-  const email = get('customer_email')?.trim()
-  const name = get('customer_name')?.trim()
+  const email = prefill.customer_email.safeParse(get('customer_email'))
+  const name = prefill.customer_name.safeParse(get('customer_name'))
   const locale = get('locale') !== undefined ? (matchLocale(get('locale')) ?? matchAcceptLanguage(visit.acceptLanguage) ?? 'en') : null
 
   const customFieldData: Record<string, string | number | boolean | null> = {}
+  const applied = new Set<string>()
   for (const { field } of selected.fields) {
     const raw = get(FIELD_PREFIX + field.slug)
     if (raw === undefined) continue
     const r = parseFieldValue(field, raw)
-    if (r.ok && r.value !== null) customFieldData[field.slug] = r.value
+    if (r.ok && r.value !== null) {
+      customFieldData[field.slug] = r.value
+      applied.add(FIELD_PREFIX + field.slug)
+    }
   }
 
   // The link's own metadata wins; attribution parameters fill in around it.
@@ -158,8 +168,8 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
     trial_interval: link.trial_interval,
     trial_interval_count: link.trial_interval_count,
     seats: link.seats,
-    customer_email: email && email.length <= 320 && EMAIL_RE.test(email) ? email : null,
-    customer_name: name && name.length <= 256 ? name : null,
+    customer_email: (email.success && email.data) || null,
+    customer_name: (name.success && name.data) || null,
     customer_ip_address: visit.ip ?? null,
     customer_metadata: '{}',
     locale,
@@ -179,7 +189,7 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
   } else {
     await repo.insertCheckout(deps.db, row)
   }
-  return { clientSecret, forward: forwardedQuery(q) }
+  return { clientSecret, forward: forwardedQuery(q, applied) }
 }
 
 /** The raw query string of a request target, as sent (the visit parses it forgivingly itself). */
