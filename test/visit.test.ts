@@ -225,31 +225,33 @@ describe('link visits', async () => {
     { param: 'locale', case: 'xx with an unsupported Accept-Language → en', query: 'locale=xx', headers: { 'accept-language': 'zz, *;q=0.5' }, want: () => ({ locale: 'en' }) },
     { param: 'locale', case: 'markup → en', query: 'locale=%3Cscript%3E', want: () => ({ locale: 'en' }) },
 
-    // custom_field_data.{slug}: valid for the field → stored; invalid → that field dropped, the others kept
+    // custom_field_data.{slug}: valid for the field → stored; invalid → not stored, and forwarded onto the page URL
+    // as Polar's redirect does (checkout_link/endpoints.py forwards every custom_field_data.* key it did not validate)
     { param: 'custom_field_data (text)', case: 'valid → stored', query: 'custom_field_data.company=Acme%20Inc', want: fields({ company: 'Acme Inc' }) },
-    { param: 'custom_field_data (text)', case: 'shorter than min_length → dropped', query: 'custom_field_data.company=A' },
-    { param: 'custom_field_data (text)', case: 'longer than max_length → dropped', query: `custom_field_data.company=${long(21)}` },
+    { param: 'custom_field_data (text)', case: 'shorter than min_length → not stored, forwarded', query: 'custom_field_data.company=A', forward: 'custom_field_data.company=A' },
+    { param: 'custom_field_data (text)', case: 'longer than max_length → not stored, forwarded', query: `custom_field_data.company=${long(21)}`, forward: `custom_field_data.company=${long(21)}` },
     { param: 'custom_field_data (number)', case: 'valid → stored as a number', query: 'custom_field_data.seats=3', want: fields({ seats: 3 }) },
-    { param: 'custom_field_data (number)', case: 'not a number → dropped', query: 'custom_field_data.seats=abc' },
-    { param: 'custom_field_data (number)', case: 'not an integer → dropped', query: 'custom_field_data.seats=2.5' },
-    { param: 'custom_field_data (number)', case: 'above le → dropped', query: 'custom_field_data.seats=11' },
+    { param: 'custom_field_data (number)', case: 'not a number → not stored, forwarded', query: 'custom_field_data.seats=abc', forward: 'custom_field_data.seats=abc' },
+    { param: 'custom_field_data (number)', case: 'not an integer → not stored, forwarded', query: 'custom_field_data.seats=2.5', forward: 'custom_field_data.seats=2.5' },
+    { param: 'custom_field_data (number)', case: 'above le → not stored, forwarded', query: 'custom_field_data.seats=11', forward: 'custom_field_data.seats=11' },
     { param: 'custom_field_data (select)', case: 'an option → stored', query: 'custom_field_data.source=hn', want: fields({ source: 'hn' }) },
-    { param: 'custom_field_data (select)', case: 'not an option → dropped', query: 'custom_field_data.source=tv' },
+    { param: 'custom_field_data (select)', case: 'not an option → not stored, forwarded', query: 'custom_field_data.source=tv', forward: 'custom_field_data.source=tv' },
     { param: 'custom_field_data (checkbox)', case: 'true → stored', query: 'custom_field_data.terms=true', want: fields({ terms: true }) },
     { param: 'custom_field_data (checkbox)', case: 'false → stored', query: 'custom_field_data.terms=false', want: fields({ terms: false }) },
-    { param: 'custom_field_data (checkbox)', case: 'maybe → dropped', query: 'custom_field_data.terms=maybe' },
+    { param: 'custom_field_data (checkbox)', case: 'maybe → not stored, forwarded', query: 'custom_field_data.terms=maybe', forward: 'custom_field_data.terms=maybe' },
     { param: 'custom_field_data (date)', case: 'valid → stored', query: 'custom_field_data.birthday=1990-05-17', want: fields({ birthday: '1990-05-17' }) },
-    { param: 'custom_field_data (date)', case: 'impossible date → dropped', query: 'custom_field_data.birthday=1990-02-30' },
-    { param: 'custom_field_data (date)', case: 'other format → dropped', query: 'custom_field_data.birthday=17%2F05%2F1990' },
-    { param: 'custom_field_data (date)', case: 'after le → dropped', query: 'custom_field_data.birthday=2030-01-01' },
+    { param: 'custom_field_data (date)', case: 'impossible date → not stored, forwarded', query: 'custom_field_data.birthday=1990-02-30', forward: 'custom_field_data.birthday=1990-02-30' },
+    { param: 'custom_field_data (date)', case: 'other format → not stored, forwarded', query: 'custom_field_data.birthday=17%2F05%2F1990', forward: 'custom_field_data.birthday=17%2F05%2F1990' },
+    { param: 'custom_field_data (date)', case: 'after le → not stored, forwarded', query: 'custom_field_data.birthday=2030-01-01', forward: 'custom_field_data.birthday=2030-01-01' },
     {
       param: 'custom_field_data',
-      case: 'invalid fields dropped, valid ones kept',
+      case: 'invalid fields forwarded, valid ones kept (Polar drops all on one bad field: a difference on purpose)',
       query: 'custom_field_data.company=Acme&custom_field_data.seats=abc&custom_field_data.source=hn&custom_field_data.terms=maybe&custom_field_data.birthday=1990-05-17',
       want: fields({ company: 'Acme', source: 'hn', birthday: '1990-05-17' }),
+      forward: 'custom_field_data.seats=abc&custom_field_data.terms=maybe',
     },
-    { param: 'custom_field_data', case: 'a field the selected product lacks → dropped', query: () => `product_id=${p.pro.id}&custom_field_data.company=Acme`, want: pro },
-    { param: 'custom_field_data', case: 'an unknown slug → dropped, not forwarded', query: 'custom_field_data.nope=1' },
+    { param: 'custom_field_data', case: 'a field the selected product lacks → forwarded', query: () => `product_id=${p.pro.id}&custom_field_data.company=Acme`, want: pro, forward: 'custom_field_data.company=Acme' },
+    { param: 'custom_field_data', case: 'an unknown slug → forwarded', query: 'custom_field_data.nope=1', forward: 'custom_field_data.nope=1' },
 
     // reference_id and utm_*: into metadata, at most 500 characters, never over the link's own keys
     ...(['reference_id', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const).flatMap((key): Row[] => [

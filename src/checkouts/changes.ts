@@ -92,7 +92,7 @@ function applyAmount(next: CheckoutRow, ctx: CheckoutContext, changes: Changes):
   const price = selectedPrice(next, ctx)
   if (price?.amount_type !== 'custom') return
   const issue = customAmountIssue(priceTerms(price), changes.amount)
-  if (issue) throw fieldError(['body', 'amount'], issue.msg, changes.amount, issue.type)
+  if (issue) throw fieldError(['body', 'amount'], issue.msg, changes.amount, issue.type, issue.ctx)
   next.amount = changes.amount
 }
 
@@ -141,7 +141,7 @@ function applyCustomFields(next: CheckoutRow, ctx: CheckoutContext, changes: Cha
     if (!Object.hasOwn(sent, field.slug)) continue
     const r = parseFieldValue(field, sent[field.slug])
     if (r.ok) data[field.slug] = r.value
-    else issues.push({ loc: ['body', 'custom_field_data', field.slug], msg: r.msg, type: r.type, input: sent[field.slug] })
+    else issues.push({ loc: ['body', 'custom_field_data', field.slug], msg: r.msg, type: r.type, input: sent[field.slug], ...(r.ctx ? { ctx: r.ctx } : {}) })
   }
   if (issues.length) throw new RequestValidationError(issues)
   next.custom_field_data = data

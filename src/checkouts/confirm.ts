@@ -30,7 +30,7 @@ function confirmIssues(row: CheckoutRow, ctx: CheckoutContext, paymentForm: bool
     const value = row.custom_field_data[field.slug]
     if (!needed || isFilled(field, value)) continue
     const loc = ['body', 'custom_field_data', field.slug]
-    issues.push(field.type === 'checkbox' && value === false ? { loc, msg: 'Input should be True', type: 'literal_error', input: false } : { loc, msg: 'Field required', type: 'missing', input: row.custom_field_data })
+    issues.push(field.type === 'checkbox' && value === false ? { loc, msg: 'Input should be True', type: 'literal_error', input: false, ctx: { expected: 'True' } } : { loc, msg: 'Field required', type: 'missing', input: row.custom_field_data })
   }
   const address = row.customer_billing_address
   if (paymentForm) {

@@ -98,11 +98,11 @@ const money = (amount: number, currency: string) => {
  * Why a pay-what-you-want amount is refused, in Polar's words and order (`product/custom_price.py`
  * `validate_custom_price_amount`), or null when it is fine: the price's bounds, then the currency's.
  */
-export function customAmountIssue(price: PriceTerms, amount: number): { type: string; msg: string } | null {
-  if (amount < (price.minimum_amount ?? 0)) return { type: 'greater_than_equal', msg: 'Amount is below minimum.' }
+export function customAmountIssue(price: PriceTerms, amount: number): { type: string; msg: string; ctx: Record<string, unknown> } | null {
+  if (amount < (price.minimum_amount ?? 0)) return { type: 'greater_than_equal', msg: 'Amount is below minimum.', ctx: { ge: price.minimum_amount ?? 0 } }
   const min = currencyMinimum(price.price_currency)
-  if (amount > 0 && amount < min) return { type: 'invalid_amount', msg: `Amount must be 0 or at least ${money(min, price.price_currency)}.` }
-  if (price.maximum_amount != null && amount > price.maximum_amount) return { type: 'less_than_equal', msg: 'Amount is above maximum.' }
-  if (amount > CURRENCY_MAXIMUM) return { type: 'less_than_equal', msg: `Amount must be at most ${money(CURRENCY_MAXIMUM, price.price_currency)}.` }
+  if (amount > 0 && amount < min) return { type: 'invalid_amount', msg: `Amount must be 0 or at least ${money(min, price.price_currency)}.`, ctx: { allowed: [0], ge: min } }
+  if (price.maximum_amount != null && amount > price.maximum_amount) return { type: 'less_than_equal', msg: 'Amount is above maximum.', ctx: { le: price.maximum_amount } }
+  if (amount > CURRENCY_MAXIMUM) return { type: 'less_than_equal', msg: `Amount must be at most ${money(CURRENCY_MAXIMUM, price.price_currency)}.`, ctx: { le: CURRENCY_MAXIMUM } }
   return null
 }

@@ -12,7 +12,7 @@ export interface FieldDefinition {
 }
 
 /** A refusal carries pydantic's error type and message, as Polar's per-field model answers (`custom_field/data.py`). */
-export type ParseResult = { ok: true; value: FieldValue } | { ok: false; msg: string; type: string }
+export type ParseResult = { ok: true; value: FieldValue } | { ok: false; msg: string; type: string; ctx?: Record<string, unknown> }
 
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined)
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/
@@ -25,8 +25,8 @@ export function parseFieldValue(field: FieldDefinition, raw: unknown): ParseResu
       if (typeof raw !== 'string') return { ok: false, type: 'string_type', msg: 'Input should be a valid string' }
       const minLength = num(p.min_length)
       const maxLength = num(p.max_length) ?? 10_000
-      if (minLength !== undefined && raw.length < minLength) return { ok: false, type: 'string_too_short', msg: `String should have at least ${minLength} character${minLength === 1 ? '' : 's'}` }
-      if (raw.length > maxLength) return { ok: false, type: 'string_too_long', msg: `String should have at most ${maxLength} character${maxLength === 1 ? '' : 's'}` }
+      if (minLength !== undefined && raw.length < minLength) return { ok: false, type: 'string_too_short', msg: `String should have at least ${minLength} character${minLength === 1 ? '' : 's'}`, ctx: { min_length: minLength } }
+      if (raw.length > maxLength) return { ok: false, type: 'string_too_long', msg: `String should have at most ${maxLength} character${maxLength === 1 ? '' : 's'}`, ctx: { max_length: maxLength } }
       return { ok: true, value: raw }
     }
     case 'number': {
@@ -35,8 +35,8 @@ export function parseFieldValue(field: FieldDefinition, raw: unknown): ParseResu
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) return { ok: false, type: 'int_type', msg: 'Input should be a valid integer' }
       const ge = num(p.ge)
       const le = num(p.le)
-      if (ge !== undefined && n < ge) return { ok: false, type: 'greater_than_equal', msg: `Input should be greater than or equal to ${ge}` }
-      if (le !== undefined && n > le) return { ok: false, type: 'less_than_equal', msg: `Input should be less than or equal to ${le}` }
+      if (ge !== undefined && n < ge) return { ok: false, type: 'greater_than_equal', msg: `Input should be greater than or equal to ${ge}`, ctx: { ge } }
+      if (le !== undefined && n > le) return { ok: false, type: 'less_than_equal', msg: `Input should be less than or equal to ${le}`, ctx: { le } }
       return { ok: true, value: n }
     }
     case 'date': {
@@ -66,7 +66,8 @@ export function parseFieldValue(field: FieldDefinition, raw: unknown): ParseResu
       const options = (p.options as { value: string }[] | undefined) ?? []
       if (typeof raw !== 'string' || !options.some((o) => o.value === raw)) {
         const q = options.map((o) => `'${o.value}'`)
-        return { ok: false, type: 'literal_error', msg: `Input should be ${q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`}` }
+        const expected = q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`
+        return { ok: false, type: 'literal_error', msg: `Input should be ${expected}`, ctx: { expected } }
       }
       return { ok: true, value: raw }
     }

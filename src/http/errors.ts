@@ -107,6 +107,6 @@ export class RequestValidationError extends ApiError {
 }
 
 /** A business-rule failure on one body field: `fieldError(['body', 'code'], 'Discount code already exists.')`. */
-export function fieldError(loc: (string | number)[], msg: string, input?: unknown, type = 'value_error'): RequestValidationError {
-  return new RequestValidationError([{ loc, msg, type, ...(input !== undefined ? { input } : {}) }])
+export function fieldError(loc: (string | number)[], msg: string, input?: unknown, type = 'value_error', ctx?: Record<string, unknown>): RequestValidationError {
+  return new RequestValidationError([{ loc, msg, type, ...(input !== undefined ? { input } : {}), ...(ctx ? { ctx } : {}) }])
 }
