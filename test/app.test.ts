@@ -75,13 +75,13 @@ describe('HTTP basics', async () => {
     expect(proto.statusCode).toBe(422)
 
     const empty = await app.inject({ method: 'POST', url: '/v1/products/', headers: { ...org.headers, 'content-type': 'application/json' }, payload: '' })
-    expect({ status: empty.statusCode, body: empty.json() }).toEqual({ status: 422, body: { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] } })
+    expect({ status: empty.statusCode, body: empty.json() }).toEqual({ status: 422, body: { error: 'RequestValidationError', detail: [{ loc: ['body'], msg: 'Field required', type: 'missing', input: null }] } })
 
     const notObject = await app.inject({ method: 'POST', url: '/v1/products/', headers: org.headers, payload: [1, 2] as unknown as object })
-    expect(notObject.json()).toEqual({ detail: [{ loc: ['body'], msg: 'Input should be a valid dictionary or object', type: 'dict_type', input: [1, 2] }] })
+    expect(notObject.json()).toEqual({ error: 'RequestValidationError', detail: [{ loc: ['body'], msg: 'Input should be a valid dictionary or object', type: 'dict_type', input: [1, 2] }] })
 
     const badId = await app.inject({ method: 'GET', url: '/v1/products/not-a-uuid', headers: org.headers })
-    expect({ status: badId.statusCode, body: badId.json() }).toEqual({ status: 422, body: { detail: [{ loc: ['path', 'id'], msg: 'Input should be a valid UUID', type: 'uuid_parsing', input: 'not-a-uuid' }] } })
+    expect({ status: badId.statusCode, body: badId.json() }).toEqual({ status: 422, body: { error: 'RequestValidationError', detail: [{ loc: ['path', 'id'], msg: 'Input should be a valid UUID', type: 'uuid_parsing', input: 'not-a-uuid' }] } })
 
     const badQuery = await app.inject({ method: 'GET', url: '/v1/products/?page=0&sorting=price', headers: org.headers })
     expect(badQuery.statusCode).toBe(422)

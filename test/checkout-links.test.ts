@@ -266,12 +266,12 @@ describe('checkout links API', async () => {
     const foreign = await seedProduct(other)
     const before = (await inject(org, 'GET', `/v1/checkout-links/${link.id}`)).json()
     const cases: [unknown, unknown][] = [
-      [{ products: [foreign.id] }, { detail: [{ loc: ['body', 'products', 0], msg: 'Product does not exist.', type: 'value_error', input: foreign.id }] }],
-      [{ discount_id: MISSING_ID }, { detail: [{ loc: ['body', 'discount_id'], msg: 'Discount does not exist.', type: 'value_error', input: MISSING_ID }] }],
-      [{ success_url: 'javascript:alert(1)' }, { detail: [{ loc: ['body', 'success_url'], msg: 'Input should be a valid URL with an http or https scheme', type: 'url_scheme', input: 'javascript:alert(1)' }] }],
-      [{ products: [a.id], trial_interval: 'month', trial_interval_count: 1 }, { detail: [{ loc: ['body', 'trial_interval'], msg: 'A trial can only be set on a link with recurring products.', type: 'value_error', input: 'month' }] }],
-      [{ trial_interval: 'month' }, { detail: [{ loc: ['body', 'trial_interval_count'], msg: 'trial_interval and trial_interval_count must be set together.', type: 'value_error' }] }],
-      [{ products: [] }, { detail: [{ loc: ['body', 'products'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } }] }],
+      [{ products: [foreign.id] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'products', 0], msg: 'Product does not exist.', type: 'value_error', input: foreign.id }] }],
+      [{ discount_id: MISSING_ID }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'discount_id'], msg: 'Discount does not exist.', type: 'value_error', input: MISSING_ID }] }],
+      [{ success_url: 'javascript:alert(1)' }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'success_url'], msg: 'Input should be a valid URL with an http or https scheme', type: 'url_scheme', input: 'javascript:alert(1)' }] }],
+      [{ products: [a.id], trial_interval: 'month', trial_interval_count: 1 }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'trial_interval'], msg: 'A trial can only be set on a link with recurring products.', type: 'value_error', input: 'month' }] }],
+      [{ trial_interval: 'month' }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'trial_interval_count'], msg: 'trial_interval and trial_interval_count must be set together.', type: 'value_error' }] }],
+      [{ products: [] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'products'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } }] }],
     ]
     for (const [payload, expected] of cases) {
       const res = await inject(org, 'PATCH', `/v1/checkout-links/${link.id}`, payload)
@@ -323,36 +323,36 @@ describe('checkout links API', async () => {
     const foreignProduct = await seedProduct(other)
     const foreignDiscount = await seedDiscount(other)
     const base = { payment_processor: 'stripe', products: [product.id] }
-    const badUrl = (field: string, input: string) => ({ detail: [{ loc: ['body', field], msg: 'Input should be a valid URL with an http or https scheme', type: 'url_scheme', input }] })
+    const badUrl = (field: string, input: string) => ({ error: 'RequestValidationError', detail: [{ loc: ['body', field], msg: 'Input should be a valid URL with an http or https scheme', type: 'url_scheme', input }] })
     const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]))
     const longKey = 'k'.repeat(41)
     const longValue = 'v'.repeat(501)
 
     const cases: [string, Record<string, unknown>, unknown][] = [
-      ['another payment processor', { ...base, payment_processor: 'paypal' }, { detail: [{ loc: ['body', 'payment_processor'], msg: "Input should be 'stripe'", type: 'literal_error', input: 'paypal', ctx: { expected: "'stripe'" } }] }],
-      ['no products at all', { payment_processor: 'stripe' }, { detail: [{ loc: ['body', 'products'], msg: 'Field required', type: 'missing' }] }],
-      ['an empty product list', { ...base, products: [] }, { detail: [{ loc: ['body', 'products'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } }] }],
-      ['a product that is not a UUID', { ...base, products: ['prod_1'] }, { detail: [{ loc: ['body', 'products', 0], msg: 'Input should be a valid UUID', type: 'uuid_parsing', input: 'prod_1' }] }],
-      ['a product listed twice', { ...base, products: [product.id, product.id] }, { detail: [{ loc: ['body', 'products', 1], msg: 'A product can only be listed once.', type: 'value_error', input: product.id }] }],
-      ['a product of another organization', { ...base, products: [product.id, foreignProduct.id] }, { detail: [{ loc: ['body', 'products', 1], msg: 'Product does not exist.', type: 'value_error', input: foreignProduct.id }] }],
-      ['an unknown product', { ...base, products: [MISSING_ID] }, { detail: [{ loc: ['body', 'products', 0], msg: 'Product does not exist.', type: 'value_error', input: MISSING_ID }] }],
-      ['an archived product', { ...base, products: [archived.id] }, { detail: [{ loc: ['body', 'products', 0], msg: 'Product is archived.', type: 'value_error', input: archived.id }] }],
-      ['a foreign product by the deprecated product_id', { payment_processor: 'stripe', product_id: foreignProduct.id }, { detail: [{ loc: ['body', 'products', 0], msg: 'Product does not exist.', type: 'value_error', input: foreignProduct.id }] }],
-      ['an unknown price by the deprecated product_price_id', { payment_processor: 'stripe', product_price_id: MISSING_ID }, { detail: [{ loc: ['body', 'product_price_id'], msg: 'Product price does not exist.', type: 'value_error', input: MISSING_ID }] }],
-      ['an unknown discount', { ...base, discount_id: MISSING_ID }, { detail: [{ loc: ['body', 'discount_id'], msg: 'Discount does not exist.', type: 'value_error', input: MISSING_ID }] }],
-      ['a discount of another organization', { ...base, discount_id: foreignDiscount.id }, { detail: [{ loc: ['body', 'discount_id'], msg: 'Discount does not exist.', type: 'value_error', input: foreignDiscount.id }] }],
-      ['a discount id that is not a UUID', { ...base, discount_id: 'LAUNCH' }, { detail: [{ loc: ['body', 'discount_id'], msg: 'Input should be a valid UUID', type: 'uuid_parsing', input: 'LAUNCH' }] }],
+      ['another payment processor', { ...base, payment_processor: 'paypal' }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'payment_processor'], msg: "Input should be 'stripe'", type: 'literal_error', input: 'paypal', ctx: { expected: "'stripe'" } }] }],
+      ['no products at all', { payment_processor: 'stripe' }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'products'], msg: 'Field required', type: 'missing' }] }],
+      ['an empty product list', { ...base, products: [] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'products'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } }] }],
+      ['a product that is not a UUID', { ...base, products: ['prod_1'] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'products', 0], msg: 'Input should be a valid UUID', type: 'uuid_parsing', input: 'prod_1' }] }],
+      ['a product listed twice', { ...base, products: [product.id, product.id] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'products', 1], msg: 'A product can only be listed once.', type: 'value_error', input: product.id }] }],
+      ['a product of another organization', { ...base, products: [product.id, foreignProduct.id] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'products', 1], msg: 'Product does not exist.', type: 'value_error', input: foreignProduct.id }] }],
+      ['an unknown product', { ...base, products: [MISSING_ID] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'products', 0], msg: 'Product does not exist.', type: 'value_error', input: MISSING_ID }] }],
+      ['an archived product', { ...base, products: [archived.id] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'products', 0], msg: 'Product is archived.', type: 'value_error', input: archived.id }] }],
+      ['a foreign product by the deprecated product_id', { payment_processor: 'stripe', product_id: foreignProduct.id }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'products', 0], msg: 'Product does not exist.', type: 'value_error', input: foreignProduct.id }] }],
+      ['an unknown price by the deprecated product_price_id', { payment_processor: 'stripe', product_price_id: MISSING_ID }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'product_price_id'], msg: 'Product price does not exist.', type: 'value_error', input: MISSING_ID }] }],
+      ['an unknown discount', { ...base, discount_id: MISSING_ID }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'discount_id'], msg: 'Discount does not exist.', type: 'value_error', input: MISSING_ID }] }],
+      ['a discount of another organization', { ...base, discount_id: foreignDiscount.id }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'discount_id'], msg: 'Discount does not exist.', type: 'value_error', input: foreignDiscount.id }] }],
+      ['a discount id that is not a UUID', { ...base, discount_id: 'LAUNCH' }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'discount_id'], msg: 'Input should be a valid UUID', type: 'uuid_parsing', input: 'LAUNCH' }] }],
       ...(['success_url', 'return_url'] as const).flatMap((field): [string, Record<string, unknown>, unknown][] =>
         ['javascript:alert(1)', 'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==', '//evil.example', 'ftp://x', 'JaVaScRiPt:alert(1)', 'shop.example/thanks'].map((url) => [`${url} as ${field}`, { ...base, [field]: url }, badUrl(field, url)]),
       ),
-      ['a trial on one-time products only', { ...base, trial_interval: 'month', trial_interval_count: 1 }, { detail: [{ loc: ['body', 'trial_interval'], msg: 'A trial can only be set on a link with recurring products.', type: 'value_error', input: 'month' }] }],
-      ['trial_interval without a count', { ...base, trial_interval: 'month' }, { detail: [{ loc: ['body', 'trial_interval_count'], msg: 'trial_interval and trial_interval_count must be set together.', type: 'value_error' }] }],
-      ['a trial count without an interval', { ...base, trial_interval_count: 3 }, { detail: [{ loc: ['body', 'trial_interval'], msg: 'trial_interval and trial_interval_count must be set together.', type: 'value_error' }] }],
-      ['an unknown trial interval', { ...base, trial_interval: 'fortnight', trial_interval_count: 1 }, { detail: [{ loc: ['body', 'trial_interval'], msg: "Input should be 'day', 'week', 'month' or 'year'", type: 'enum', input: 'fortnight', ctx: { expected: "'day', 'week', 'month' or 'year'" } }] }],
-      ['51 metadata keys', { ...base, metadata: tooMany }, { detail: [{ loc: ['body', 'metadata'], msg: 'Dictionary should have at most 50 items', type: 'too_long', input: tooMany }] }],
-      ['a 41-character metadata key', { ...base, metadata: { [longKey]: 'v' } }, { detail: [{ loc: ['body', 'metadata', longKey], msg: 'String should have at most 40 characters', type: 'string_too_long', input: longKey, ctx: { max_length: 40 } }] }],
-      ['a 501-character metadata value', { ...base, metadata: { k: longValue } }, { detail: [{ loc: ['body', 'metadata', 'k'], msg: 'String should have at most 500 characters', type: 'string_too_long', input: longValue, ctx: { max_length: 500 } }] }],
-      ['a 257-character label', { ...base, label: 'l'.repeat(257) }, { detail: [{ loc: ['body', 'label'], msg: 'String should have at most 256 characters', type: 'string_too_long', input: 'l'.repeat(257), ctx: { max_length: 256 } }] }],
+      ['a trial on one-time products only', { ...base, trial_interval: 'month', trial_interval_count: 1 }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'trial_interval'], msg: 'A trial can only be set on a link with recurring products.', type: 'value_error', input: 'month' }] }],
+      ['trial_interval without a count', { ...base, trial_interval: 'month' }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'trial_interval_count'], msg: 'trial_interval and trial_interval_count must be set together.', type: 'value_error' }] }],
+      ['a trial count without an interval', { ...base, trial_interval_count: 3 }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'trial_interval'], msg: 'trial_interval and trial_interval_count must be set together.', type: 'value_error' }] }],
+      ['an unknown trial interval', { ...base, trial_interval: 'fortnight', trial_interval_count: 1 }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'trial_interval'], msg: "Input should be 'day', 'week', 'month' or 'year'", type: 'enum', input: 'fortnight', ctx: { expected: "'day', 'week', 'month' or 'year'" } }] }],
+      ['51 metadata keys', { ...base, metadata: tooMany }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'metadata'], msg: 'Dictionary should have at most 50 items', type: 'too_long', input: tooMany }] }],
+      ['a 41-character metadata key', { ...base, metadata: { [longKey]: 'v' } }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'metadata', longKey], msg: 'String should have at most 40 characters', type: 'string_too_long', input: longKey, ctx: { max_length: 40 } }] }],
+      ['a 501-character metadata value', { ...base, metadata: { k: longValue } }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'metadata', 'k'], msg: 'String should have at most 500 characters', type: 'string_too_long', input: longValue, ctx: { max_length: 500 } }] }],
+      ['a 257-character label', { ...base, label: 'l'.repeat(257) }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'label'], msg: 'String should have at most 256 characters', type: 'string_too_long', input: 'l'.repeat(257), ctx: { max_length: 256 } }] }],
     ]
     for (const [name, payload, expected] of cases) {
       const res = await inject(org, 'POST', '/v1/checkout-links/', payload)
@@ -378,7 +378,7 @@ describe('checkout links API', async () => {
     const org = await createOrg(ctx)
     const product = await seedProduct(org)
     const res = await inject(org, 'POST', '/v1/checkout-links/', { products: [product.id] })
-    expect(answer(res)).toEqual({ status: 422, body: { detail: [{ loc: ['body', 'payment_processor'], msg: 'Field required', type: 'missing' }] } })
+    expect(answer(res)).toEqual({ status: 422, body: { error: 'RequestValidationError', detail: [{ loc: ['body', 'payment_processor'], msg: 'Field required', type: 'missing' }] } })
   })
 
   describe('auth', () => {

@@ -38,11 +38,11 @@ describe('custom fields API', async () => {
     expect(upd).toMatchObject({ name: 'VAT number', slug: 'vat' })
 
     const dup = await post(org, { type: 'text', slug: 'vat', name: 'Again', properties: {} })
-    expect({ status: dup.statusCode, body: dup.json() }).toEqual({ status: 422, body: { detail: [{ loc: ['body', 'slug'], msg: 'Custom field with this slug already exists.', type: 'value_error', input: 'vat' }] } })
+    expect({ status: dup.statusCode, body: dup.json() }).toEqual({ status: 422, body: { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'slug'], msg: 'Custom field with this slug already exists.', type: 'value_error', input: 'vat' }] } })
     const rename = await app.inject({ method: 'PATCH', url: `/v1/custom-fields/${f.id}`, headers: org.headers, payload: { type: 'text', slug: 'taken' } })
-    expect(rename.json()).toEqual({ detail: [{ loc: ['body', 'slug'], msg: 'Custom field with this slug already exists.', type: 'value_error', input: 'taken' }] })
+    expect(rename.json()).toEqual({ error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'slug'], msg: 'Custom field with this slug already exists.', type: 'value_error', input: 'taken' }] })
     const retype = await app.inject({ method: 'PATCH', url: `/v1/custom-fields/${f.id}`, headers: org.headers, payload: { type: 'number' } })
-    expect(retype.json()).toEqual({ detail: [{ loc: ['body', 'type'], msg: 'The type of a custom field cannot change (it is "text").', type: 'value_error', input: 'number' }] })
+    expect(retype.json()).toEqual({ error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'type'], msg: 'The type of a custom field cannot change (it is "text").', type: 'value_error', input: 'number' }] })
 
     const product = await polar.products.create({ name: 'With field', prices: [{ amountType: 'fixed', priceAmount: 100 }], attachedCustomFields: [{ customFieldId: f.id, required: true }] })
     expect(product.attachedCustomFields).toHaveLength(1)
@@ -58,13 +58,13 @@ describe('custom fields API', async () => {
   it('rejects invalid definitions', async () => {
     const org = await createOrg(ctx)
     const cases: [unknown, unknown][] = [
-      [{ type: 'text', slug: 'Bad Slug', name: 'X', properties: {} }, { detail: [{ loc: ['body', 'slug'], msg: "String should match pattern '^[a-z0-9_-]+$'", type: 'string_pattern_mismatch', input: 'Bad Slug' }] }],
-      [{ type: 'select', slug: 's', name: 'S', properties: { options: [] } }, { detail: [{ loc: ['body', 'properties', 'options'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } }] }],
-      [{ type: 'select', slug: 's', name: 'S', properties: { options: [{ value: 'a', label: 'A' }, { value: 'a', label: 'B' }] } }, { detail: [{ loc: ['body', 'properties', 'options'], msg: 'Option values must be unique: "a" appears twice.', type: 'value_error', input: 'a' }] }],
-      [{ type: 'number', slug: 'n', name: 'N', properties: { ge: 10, le: 1 } }, { detail: [{ loc: ['body', 'properties', 'ge'], msg: 'ge must be less than or equal to le.', type: 'value_error', input: 10 }] }],
-      [{ type: 'text', slug: 't', name: 'T', properties: { min_length: 10, max_length: 2 } }, { detail: [{ loc: ['body', 'properties', 'min_length'], msg: 'min_length must be less than or equal to max_length.', type: 'value_error', input: 10 }] }],
-      [{ type: 'color', slug: 'c', name: 'C', properties: {} }, { detail: [{ loc: ['body', 'type'], msg: `Input tag "color" found using 'type' does not match any of the expected tags: 'text', 'number', 'date', 'checkbox' or 'select'`, type: 'union_tag_invalid', input: 'color', ctx: { discriminator: "'type'", tag: 'color', expected_tags: "'text', 'number', 'date', 'checkbox' or 'select'" } }] }],
-      [{ slug: 'c', name: 'C', properties: {} }, { detail: [{ loc: ['body', 'type'], msg: 'Field required', type: 'missing' }] }],
+      [{ type: 'text', slug: 'Bad Slug', name: 'X', properties: {} }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'slug'], msg: "String should match pattern '^[a-z0-9_-]+$'", type: 'string_pattern_mismatch', input: 'Bad Slug' }] }],
+      [{ type: 'select', slug: 's', name: 'S', properties: { options: [] } }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'properties', 'options'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } }] }],
+      [{ type: 'select', slug: 's', name: 'S', properties: { options: [{ value: 'a', label: 'A' }, { value: 'a', label: 'B' }] } }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'properties', 'options'], msg: 'Option values must be unique: "a" appears twice.', type: 'value_error', input: 'a' }] }],
+      [{ type: 'number', slug: 'n', name: 'N', properties: { ge: 10, le: 1 } }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'properties', 'ge'], msg: 'ge must be less than or equal to le.', type: 'value_error', input: 10 }] }],
+      [{ type: 'text', slug: 't', name: 'T', properties: { min_length: 10, max_length: 2 } }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'properties', 'min_length'], msg: 'min_length must be less than or equal to max_length.', type: 'value_error', input: 10 }] }],
+      [{ type: 'color', slug: 'c', name: 'C', properties: {} }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'type'], msg: `Input tag "color" found using 'type' does not match any of the expected tags: 'text', 'number', 'date', 'checkbox' or 'select'`, type: 'union_tag_invalid', input: 'color', ctx: { discriminator: "'type'", tag: 'color', expected_tags: "'text', 'number', 'date', 'checkbox' or 'select'" } }] }],
+      [{ slug: 'c', name: 'C', properties: {} }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'type'], msg: 'Field required', type: 'missing' }] }],
     ]
     for (const [payload, expected] of cases) {
       const res = await post(org, payload)

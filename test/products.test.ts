@@ -96,21 +96,21 @@ describe('products API', async () => {
   it('rejects invalid bodies with Polar-style 422s', async () => {
     const org = await createOrg(ctx)
     const cases: [unknown, unknown][] = [
-      [{ prices: [] }, { detail: [
+      [{ prices: [] }, { error: 'RequestValidationError', detail: [
         { loc: ['body', 'name'], msg: 'Field required', type: 'missing' },
         { loc: ['body', 'prices'], msg: 'List should have at least 1 item after validation', type: 'too_short', input: [], ctx: { min_length: 1 } },
       ] }],
-      [{ name: 'ab', prices: [fixed(100)] }, { detail: [{ loc: ['body', 'name'], msg: 'String should have at least 3 characters', type: 'string_too_short', input: 'ab', ctx: { min_length: 3 } }] }],
-      [{ name: 'Neg', prices: [fixed(-1)] }, { detail: [{ loc: ['body', 'prices', 0, 'price_amount'], msg: 'Input should be greater than or equal to 0', type: 'greater_than_equal', input: -1, ctx: { ge: 0 } }] }],
-      [{ name: 'Float', prices: [fixed(1.5)] }, { detail: [{ loc: ['body', 'prices', 0, 'price_amount'], msg: 'Input should be a valid integer', type: 'int_type', input: 1.5 }] }],
-      [{ name: 'Two usd', prices: [fixed(100), fixed(200)] }, { detail: [{ loc: ['body', 'prices'], msg: 'Only one price per currency is allowed: "usd" appears twice.', type: 'value_error' }] }],
-      [{ name: 'Bad max', prices: [{ amount_type: 'custom', minimum_amount: 500, maximum_amount: 100 }] }, { detail: [{ loc: ['body', 'prices', 0, 'maximum_amount'], msg: 'Maximum amount must be greater than or equal to the minimum amount.', type: 'value_error', input: 100 }] }],
-      [{ name: 'Bad preset', prices: [{ amount_type: 'custom', minimum_amount: 500, preset_amount: 100 }] }, { detail: [{ loc: ['body', 'prices', 0, 'preset_amount'], msg: 'Preset amount must be between the minimum and maximum amounts.', type: 'value_error', input: 100 }] }],
-      [{ name: 'Trial once', trial_interval: 'day', trial_interval_count: 7, prices: [fixed(100)] }, { detail: [{ loc: ['body', 'trial_interval'], msg: 'A trial is only possible on a recurring product.', type: 'value_error', input: 'day' }] }],
-      [{ name: 'Interval', recurring_interval: 'fortnight', prices: [fixed(100)] }, { detail: [{ loc: ['body', 'recurring_interval'], msg: "Input should be 'day', 'week', 'month' or 'year'", type: 'enum', input: 'fortnight', ctx: { expected: "'day', 'week', 'month' or 'year'" } }] }],
-      [{ name: 'Metered', prices: [{ amount_type: 'metered_unit', unit_amount: 1 }] }, { detail: [{ loc: ['body', 'prices', 0, 'amount_type'], msg: `Input tag "metered_unit" found using 'amount_type' does not match any of the expected tags: 'fixed' or 'custom'`, type: 'union_tag_invalid', input: 'metered_unit', ctx: { discriminator: "'amount_type'", tag: 'metered_unit', expected_tags: "'fixed' or 'custom'" } }] }],
-      [{ name: 'Missing field', prices: [fixed(100)], attached_custom_fields: [{ custom_field_id: '0190c8a0-0000-7000-8000-000000000000', required: true }] }, { detail: [{ loc: ['body', 'attached_custom_fields', 0, 'custom_field_id'], msg: 'Custom field does not exist.', type: 'value_error', input: '0190c8a0-0000-7000-8000-000000000000' }] }],
-      [{ name: 'Foreign org', organization_id: '0190c8a0-0000-7000-8000-000000000000', prices: [fixed(100)] }, { detail: [{ loc: ['body', 'organization_id'], msg: 'Setting organization_id is disallowed when using an organization token.', type: 'value_error', input: '0190c8a0-0000-7000-8000-000000000000' }] }],
+      [{ name: 'ab', prices: [fixed(100)] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'name'], msg: 'String should have at least 3 characters', type: 'string_too_short', input: 'ab', ctx: { min_length: 3 } }] }],
+      [{ name: 'Neg', prices: [fixed(-1)] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'prices', 0, 'price_amount'], msg: 'Input should be greater than or equal to 0', type: 'greater_than_equal', input: -1, ctx: { ge: 0 } }] }],
+      [{ name: 'Float', prices: [fixed(1.5)] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'prices', 0, 'price_amount'], msg: 'Input should be a valid integer', type: 'int_type', input: 1.5 }] }],
+      [{ name: 'Two usd', prices: [fixed(100), fixed(200)] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'prices'], msg: 'Only one price per currency is allowed: "usd" appears twice.', type: 'value_error' }] }],
+      [{ name: 'Bad max', prices: [{ amount_type: 'custom', minimum_amount: 500, maximum_amount: 100 }] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'prices', 0, 'maximum_amount'], msg: 'Maximum amount must be greater than or equal to the minimum amount.', type: 'value_error', input: 100 }] }],
+      [{ name: 'Bad preset', prices: [{ amount_type: 'custom', minimum_amount: 500, preset_amount: 100 }] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'prices', 0, 'preset_amount'], msg: 'Preset amount must be between the minimum and maximum amounts.', type: 'value_error', input: 100 }] }],
+      [{ name: 'Trial once', trial_interval: 'day', trial_interval_count: 7, prices: [fixed(100)] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'trial_interval'], msg: 'A trial is only possible on a recurring product.', type: 'value_error', input: 'day' }] }],
+      [{ name: 'Interval', recurring_interval: 'fortnight', prices: [fixed(100)] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'recurring_interval'], msg: "Input should be 'day', 'week', 'month' or 'year'", type: 'enum', input: 'fortnight', ctx: { expected: "'day', 'week', 'month' or 'year'" } }] }],
+      [{ name: 'Metered', prices: [{ amount_type: 'metered_unit', unit_amount: 1 }] }, { error: 'RequestValidationError', detail: [{ loc: ['body', 'prices', 0, 'amount_type'], msg: `Input tag "metered_unit" found using 'amount_type' does not match any of the expected tags: 'fixed' or 'custom'`, type: 'union_tag_invalid', input: 'metered_unit', ctx: { discriminator: "'amount_type'", tag: 'metered_unit', expected_tags: "'fixed' or 'custom'" } }] }],
+      [{ name: 'Missing field', prices: [fixed(100)], attached_custom_fields: [{ custom_field_id: '0190c8a0-0000-7000-8000-000000000000', required: true }] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'attached_custom_fields', 0, 'custom_field_id'], msg: 'Custom field does not exist.', type: 'value_error', input: '0190c8a0-0000-7000-8000-000000000000' }] }],
+      [{ name: 'Foreign org', organization_id: '0190c8a0-0000-7000-8000-000000000000', prices: [fixed(100)] }, { error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'organization_id'], msg: 'Setting organization_id is disallowed when using an organization token.', type: 'value_error', input: '0190c8a0-0000-7000-8000-000000000000' }] }],
     ]
     for (const [payload, expected] of cases) {
       const res = await post(org, payload)
@@ -140,10 +140,10 @@ describe('products API', async () => {
     const org = await createOrg(ctx)
     const created = (await post(org, { name: 'One time', prices: [fixed(100)] })).json()
     const r1 = await app.inject({ method: 'PATCH', url: `/v1/products/${created.id}`, headers: org.headers, payload: { recurring_interval: 'month' } })
-    expect(r1.json()).toEqual({ detail: [{ loc: ['body', 'recurring_interval'], msg: 'A one-time product cannot become recurring.', type: 'value_error', input: 'month' }] })
+    expect(r1.json()).toEqual({ error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'recurring_interval'], msg: 'A one-time product cannot become recurring.', type: 'value_error', input: 'month' }] })
     const other = (await post(org, { name: 'Other', prices: [fixed(100)] })).json()
     const r2 = await app.inject({ method: 'PATCH', url: `/v1/products/${created.id}`, headers: org.headers, payload: { prices: [{ id: other.prices[0].id }] } })
-    expect(r2.json()).toEqual({ detail: [{ loc: ['body', 'prices', 0, 'id'], msg: 'Price does not exist on this product.', type: 'value_error', input: other.prices[0].id }] })
+    expect(r2.json()).toEqual({ error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'prices', 0, 'id'], msg: 'Price does not exist on this product.', type: 'value_error', input: other.prices[0].id }] })
     // nothing half-written: the product still has its one price
     const after = await app.inject({ method: 'GET', url: `/v1/products/${created.id}`, headers: org.headers })
     expect(after.json().prices.map((p: { id: string }) => p.id)).toEqual([created.prices[0].id])

@@ -177,7 +177,7 @@ describe('webhooks', async () => {
       const res = await strict.app.inject({ method: 'POST', url: '/v1/webhooks/endpoints', headers: org.headers, payload: { url, format: 'raw', events: [] } })
       expect(res.statusCode, res.body).toBe(status)
       if (status === 422) {
-        expect(res.json()).toEqual({ detail: [{ loc: ['body', 'url'], msg: expect.any(String), type, input: url }] })
+        expect(res.json()).toEqual({ error: 'PolarRequestValidationError', detail: [{ loc: ['body', 'url'], msg: expect.any(String), type, input: url }] })
       }
     })
 

@@ -1,7 +1,7 @@
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
 import { getDiscountById, getDiscountsByIds } from '../discounts/service'
-import { ResourceNotFound, fieldError } from '../http/errors'
+import { ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId, newSecret } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
@@ -89,7 +89,7 @@ async function productIdsOf(db: Executor, organizationId: string, input: Checkou
     if (!productId) throw fieldError(['body', 'product_price_id'], 'Product price does not exist.', input.product_price_id)
     return [productId]
   }
-  throw fieldError(['body', 'products'], 'Field required', undefined, 'missing')
+  throw missingField(['body', 'products'])
 }
 
 export async function createCheckoutLink(deps: D, auth: AuthContext, input: CheckoutLinkCreate & { organization_id?: string | null }): Promise<CheckoutLink> {

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps'
-import { ResourceNotFound, fieldError } from '../http/errors'
+import { ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { paginated, type Page } from '../http/schemas'
 import { newId, newSecret } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
@@ -29,7 +29,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     if (!owner) throw fieldError(['body', 'product_price_id'], 'Product price does not exist.', input.product_price_id)
     productIds = [owner]
   }
-  if (!productIds) throw fieldError(['body', 'products'], 'Field required', undefined, 'missing')
+  if (!productIds) throw missingField(['body', 'products'])
   const dup = productIds.findIndex((id, i) => productIds!.indexOf(id) !== i)
   if (dup >= 0) throw fieldError(['body', 'products', dup], 'A product can only be listed once.', productIds[dup])
 

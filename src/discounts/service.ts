@@ -1,6 +1,6 @@
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
-import { ResourceNotFound, fieldError } from '../http/errors'
+import { ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
@@ -79,7 +79,7 @@ function fixedAmount(input: { amount?: number | null; currency?: string | null; 
 export async function createDiscount(deps: D, auth: AuthContext, input: DiscountCreate): Promise<Discount> {
   assertOwnOrganization(auth, input.organization_id)
   if (input.duration === 'repeating' && input.duration_in_months == null) {
-    throw fieldError(['body', 'duration_in_months'], 'Field required', undefined, 'missing')
+    throw missingField(['body', 'duration_in_months'])
   }
   if (input.duration !== 'repeating' && input.duration_in_months != null) throw onlyRepeating(input.duration_in_months)
   const startsAt = input.starts_at ?? null
@@ -89,7 +89,7 @@ export async function createDiscount(deps: D, auth: AuthContext, input: Discount
   let value: { basis_points: number | null; amount: number | null; currency: string | null }
   if (input.type === 'fixed') {
     const fixed = fixedAmount(input, 'usd')
-    if (!fixed) throw fieldError(['body', 'amounts'], 'Field required', undefined, 'missing')
+    if (!fixed) throw missingField(['body', 'amounts'])
     value = { basis_points: null, amount: fixed.amount, currency: fixed.currency }
   } else {
     value = { basis_points: input.basis_points, amount: null, currency: null }

@@ -28,12 +28,12 @@ function toApiError(err: FastifyError): ApiError | undefined {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? new UnsupportedMediaType() : new ApiError(400, 'BadRequest', err.message)
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new RequestValidationError([{ loc: ['body'], msg: 'Field required', type: 'missing' }])
+      return new RequestValidationError([{ loc: ['body'], msg: 'Field required', type: 'missing', input: null }], 'schema')
   }
   // Malformed JSON (and prototype-poisoning keys) from the body parser.
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /prototype/i.test(err.message ?? '')) {
     if ((err.statusCode ?? 400) === 400) {
-      return new RequestValidationError([{ loc: ['body', 0], msg: 'JSON decode error', type: 'json_invalid', ctx: { error: err.message } }])
+      return new RequestValidationError([{ loc: ['body', 0], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: { error: err.message } }], 'schema')
     }
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {

@@ -96,17 +96,33 @@ export interface ValidationIssue {
   ctx?: Record<string, unknown>
 }
 
-/** 422 with one or more field errors; business rules raise it with `loc` naming the field. */
+/**
+ * 422 with one or more field errors; business rules raise it with `loc` naming the field. Polar names the
+ * two sources apart (`exception_handlers.py`): the request schema's failures are FastAPI's
+ * `RequestValidationError`, a service's are `PolarRequestValidationError`; both bodies are
+ * `{ error, detail: [...] }`.
+ */
 export class RequestValidationError extends ApiError {
-  constructor(readonly issues: ValidationIssue[]) {
-    super(422, 'RequestValidationError', issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '))
+  constructor(
+    readonly issues: ValidationIssue[],
+    source: 'schema' | 'rule' = 'rule',
+  ) {
+    super(422, source === 'schema' ? 'RequestValidationError' : 'PolarRequestValidationError', issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '))
   }
   override toBody(): Record<string, unknown> {
-    return { detail: this.issues }
+    return { error: this.error, detail: this.issues }
   }
 }
 
 /** A business-rule failure on one body field: `fieldError(['body', 'code'], 'Discount code already exists.')`. */
 export function fieldError(loc: (string | number)[], msg: string, input?: unknown, type = 'value_error', ctx?: Record<string, unknown>): RequestValidationError {
   return new RequestValidationError([{ loc, msg, type, ...(input !== undefined ? { input } : {}), ...(ctx ? { ctx } : {}) }])
+}
+
+/**
+ * A field the request schema requires but that can only be checked after parsing (a union Zod cannot
+ * express as Polar's pydantic model does): answered as the schema's own `missing`.
+ */
+export function missingField(loc: (string | number)[]): RequestValidationError {
+  return new RequestValidationError([{ loc, msg: 'Field required', type: 'missing' }], 'schema')
 }

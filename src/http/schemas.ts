@@ -57,6 +57,8 @@ export function paginated<T>(items: T[], total: number, page: Page) {
 
 export const ErrorBody = z.object({ error: z.string(), detail: z.string() })
 export const ValidationErrorBody = z.object({
+  /** `RequestValidationError` (the request schema) or `PolarRequestValidationError` (a rule), as Polar names them. */
+  error: z.enum(['RequestValidationError', 'PolarRequestValidationError']),
   detail: z.array(
     z.object({
       loc: z.array(z.union([z.string(), z.number()])),

@@ -28,9 +28,9 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema,
   const loc = locations[(httpPart ?? 'body') as keyof typeof locations] ?? 'body'
   return (data: unknown) => {
     const result = schema.safeParse(data)
-    if (!result.success) return { error: new RequestValidationError(toValidationIssues(result.error, loc, data)) as unknown as Error }
+    if (!result.success) return { error: new RequestValidationError(toValidationIssues(result.error, loc, data), 'schema') as unknown as Error }
     const nul = findNul(result.data, [loc])
-    if (nul) return { error: new RequestValidationError([nul]) as unknown as Error }
+    if (nul) return { error: new RequestValidationError([nul], 'schema') as unknown as Error }
     return { value: result.data }
   }
 }
