@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Deps } from '../deps'
-import { authOf } from '../http/auth'
+import { authOf } from '../auth/hooks'
 import { ResourceNotFound } from '../http/errors'
 import { ErrorBody, commonErrors } from '../http/schemas'
 import {

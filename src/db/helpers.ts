@@ -1,5 +1,4 @@
 import { sql, type SelectQueryBuilder } from 'kysely'
-import type { Page } from '../http/schemas'
 
 /** Translates Postgres' unique-violation into `undefined` so repositories can name the conflict. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
@@ -33,6 +32,12 @@ export function applySorting<DB, TB extends keyof DB, O>(
 }
 
 /** One page of rows plus the total count of the filtered query. */
+/** A page of a list: 1-based page number and page size (the API's `page`/`limit`). */
+export interface Page {
+  page: number
+  limit: number
+}
+
 export async function fetchPage<DB, TB extends keyof DB, O>(
   filtered: SelectQueryBuilder<DB, TB, O>,
   select: (qb: SelectQueryBuilder<DB, TB, O>) => SelectQueryBuilder<DB, TB, any>,

@@ -56,7 +56,8 @@ export interface ProductsTable {
   modified_at: Timestamp | null
 }
 
-export type Interval = 'day' | 'week' | 'month' | 'year'
+import type { Interval } from '../lib/time'
+export type { Interval }
 
 export interface ProductPricesTable {
   id: string

@@ -46,10 +46,8 @@ export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), pagination: Pagination })
 }
 
-export interface Page {
-  page: number
-  limit: number
-}
+export type { Page } from '../db/helpers'
+import type { Page } from '../db/helpers'
 
 export function paginated<T>(items: T[], total: number, page: Page) {
   return { items, pagination: { total_count: total, max_page: Math.ceil(total / page.limit) } }

@@ -1,4 +1,5 @@
-import type { Interval } from '../db/types'
+/** A billing or trial interval (the database's `interval` enum). */
+export type Interval = 'day' | 'week' | 'month' | 'year'
 
 /** `date` plus `count` calendar intervals, in UTC (month ends clamp: Jan 31 + 1 month = Feb 28/29). */
 export function addInterval(date: Date, interval: Interval, count: number): Date {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Deps } from '../deps'
-import { dashboardSessionOf, sessionOf, sessionToken } from '../http/auth'
+import { dashboardSessionOf, sessionOf, sessionToken } from '../auth/hooks'
 import { ErrorBody, ValidationErrorBody } from '../http/schemas'
 import { clearedSessionCookie, sessionCookie } from './cookie'
 import { DashboardSession, LoginRequest, SwitchOrganizationRequest } from './schemas'

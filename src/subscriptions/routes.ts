@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Deps } from '../deps'
-import { authOf } from '../http/auth'
+import { authOf } from '../auth/hooks'
 import { ErrorBody, commonErrors } from '../http/schemas'
 import { Subscription, SubscriptionIdParams, SubscriptionList, SubscriptionListQuery } from './schemas'
 import * as service from './service'

@@ -4,7 +4,7 @@ import { authenticateToken, type AuthContext } from '../organizations/service'
 import { ALL_SCOPES, hasScope, type Scope } from '../organizations/scopes'
 import { SESSION_COOKIE, readCookie } from '../sessions/cookie'
 import { authenticateSession, isValidCsrfToken, type SessionAuth } from '../sessions/service'
-import { NotPermitted, Unauthorized } from './errors'
+import { NotPermitted, Unauthorized } from '../http/errors'
 
 declare module 'fastify' {
   interface FastifyRequest {
