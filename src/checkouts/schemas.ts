@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DiscountMinimal } from '../discounts/schemas'
-import { HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
+import { EmailStr, HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
 import { COUNTRIES, normalizeState } from '../lib/countries'
 import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
 
@@ -50,7 +50,7 @@ export const Address = z.object({
   country: z.string(),
 })
 
-const Email = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'value is not a valid email address').describe('Email of the customer.')
+const Email = EmailStr.describe('Email of the customer.')
 const CustomerName = z.string().trim().max(256)
 /** Any amount the database's integer column holds; the price's and the currency's bounds are rules (see changes.ts). */
 const Amount = z.number().int().min(0).max(2_147_483_647)
