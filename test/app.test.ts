@@ -75,7 +75,7 @@ describe('HTTP basics', async () => {
     expect(proto.statusCode).toBe(422)
 
     const empty = await app.inject({ method: 'POST', url: '/v1/products/', headers: { ...org.headers, 'content-type': 'application/json' }, payload: '' })
-    expect({ status: empty.statusCode, body: empty.json() }).toEqual({ status: 422, body: { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing' }] } })
+    expect({ status: empty.statusCode, body: empty.json() }).toEqual({ status: 422, body: { detail: [{ loc: ['body'], msg: 'Field required', type: 'missing', input: null }] } })
 
     const notObject = await app.inject({ method: 'POST', url: '/v1/products/', headers: org.headers, payload: [1, 2] as unknown as object })
     expect(notObject.json()).toEqual({ detail: [{ loc: ['body'], msg: 'Input should be a valid dictionary or object', type: 'dict_type', input: [1, 2] }] })
