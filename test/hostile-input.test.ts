@@ -215,3 +215,26 @@ describe('hostile input on every public route', async () => {
     expect(ws.json().detail[0]).toMatchObject({ type: 'missing', loc: ['body'] })
   })
 })
+
+describe('integers beyond what an integer column holds are a 422', async () => {
+  const ctx = await createTestApp()
+  const { app } = ctx
+  const org = await createOrg(ctx)
+  const productRes = await app.inject({ method: 'POST', url: '/v1/products/', headers: org.headers, payload: { name: 'Product', prices: [{ amount_type: 'custom', minimum_amount: 100 }] } })
+  const product = productRes.json().id as string
+  const secret = (await app.inject({ method: 'POST', url: '/v1/checkouts/', headers: org.headers, payload: { products: [product] } })).json().client_secret as string
+  const big = 2_147_483_648
+  it.each([
+    ['POST', '/v1/checkouts/', { products: [product], min_seats: big }, 'min_seats'],
+    ['POST', '/v1/checkouts/', { products: [product], max_seats: big }, 'max_seats'],
+    ['PATCH', `/v1/checkouts/client/${secret}`, { seats: big }, 'seats'],
+    ['PATCH', `/v1/checkouts/client/${secret}`, { amount: big }, 'amount'],
+    ['POST', '/v1/products/', { name: 'Big', prices: [{ amount_type: 'fixed', price_amount: big }] }, 'prices'],
+    ['POST', '/v1/discounts/', { name: 'Big', type: 'percentage', basis_points: 100, duration: 'once', max_redemptions: big }, 'max_redemptions'],
+    ['POST', '/v1/checkout-links/', { payment_processor: 'stripe', products: [product], trial_interval_count: big }, 'trial_interval_count'],
+  ] as const)('%s %s %j', async (method, url, payload, field) => {
+    const r = await app.inject({ method, url, headers: org.headers, payload })
+    expect(r.statusCode, r.body).toBe(422)
+    expect(r.json().detail.some((d: { loc: unknown[] }) => d.loc.includes(field))).toBe(true)
+  })
+})

@@ -62,7 +62,7 @@ const buyerFields = {
   product_id: Uuid.nullish().describe('Select another of the checkout\'s products.'),
   product_price_id: Uuid.nullish().describe('Deprecated: select a product by one of its prices.'),
   amount: Amount.nullish().describe('Amount in cents, for pay-what-you-want prices.'),
-  seats: z.number().int().min(1).nullish().describe('Accepted for compatibility; seat-based pricing is not supported yet.'),
+  seats: z.number().int().min(1).max(2_147_483_647).nullish().describe('Accepted for compatibility; seat-based pricing is not supported yet.'),
   is_business_customer: z.boolean().nullish(),
   customer_name: CustomerName.nullish(),
   customer_email: Email.nullish(),
@@ -115,8 +115,8 @@ export const CheckoutCreate = z
     customer_id: Uuid.nullish(),
     external_customer_id: z.string().max(256).nullish(),
     subscription_id: Uuid.nullish().describe('Not supported: upgrades come later.'),
-    min_seats: z.number().int().nullish(),
-    max_seats: z.number().int().nullish(),
+    min_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
+    max_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
     metadata: MetadataInput.default({}),
   })
   .describe('Create a checkout session.')
