@@ -141,9 +141,9 @@ describe('hostile input on every public route', async () => {
 
   it('error echoes are bounded, whatever the input', () => {
     const deepObj = JSON.parse('{"a":'.repeat(1000) + '1' + '}'.repeat(1000))
-    expect(JSON.stringify(boundedInput(deepObj, 0)).length).toBeLessThan(100)
+    expect(JSON.stringify(boundedInput(deepObj, 0)).length).toBeLessThan(200)
     expect((boundedInput('x'.repeat(5000), 0) as string).length).toBe(1025)
-    expect((boundedInput(Array.from({ length: 1000 }, () => 1), 0) as unknown[]).length).toBe(20)
+    expect((boundedInput(Array.from({ length: 5000 }, () => 1), 0) as unknown[]).length).toBe(1000)
   })
 
   it('64 KB on anonymous routes, 1 MB elsewhere: a readable 413 in Polar\'s format', async () => {

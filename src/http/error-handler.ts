@@ -39,8 +39,8 @@ function sendJson(reply: FastifyReply, status: number, body: Record<string, unkn
 }
 
 const MAX_ECHO_STRING = 1024
-const MAX_ECHO_DEPTH = 4
-const MAX_ECHO_ITEMS = 20
+const MAX_ECHO_DEPTH = 16
+const MAX_ECHO_ITEMS = 1000
 
 function boundIssue(issue: unknown): unknown {
   if (!issue || typeof issue !== 'object') return issue
