@@ -17,6 +17,7 @@ import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
 import { registerAuth } from './auth/hooks'
+import { BODY_LIMIT, registerBodyParsing } from './http/body'
 import { registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
 import { newId } from './lib/ids'
@@ -56,7 +57,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   }
   const app = Fastify({
     logger: opts.logger ?? { level: opts.config.logLevel },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     trustProxy: opts.config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => newId(),
@@ -68,6 +69,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setValidatorCompiler(zodValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
+  registerBodyParsing(app)
   registerAuth(app, deps)
 
   app.addHook('onSend', async (request, reply) => {

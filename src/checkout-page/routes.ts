@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { findLinkForVisit } from '../checkout-links/service'
 import { LinkNotAvailable, visitLink } from '../checkouts/visit'
 import type { Deps } from '../deps'
-import { ApiError, ExpiredCheckoutError, NotOpenCheckout, PaymentError, RequestValidationError, TooManyRequests } from '../http/errors'
+import { ApiError, ExpiredCheckoutError, NotOpenCheckout, PaymentError, RequestValidationError, TooManyRequests, UnsupportedMediaType } from '../http/errors'
 import { matchAcceptLanguage, matchLocale, type Locale } from '../lib/locales'
 import { formErrors, parseCheckoutForm } from './form'
 import { pageHeaders } from './html'
@@ -96,6 +96,8 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
   // The no-JavaScript path: the form is parsed into the client API's input and goes where the JSON goes.
   app.post('/checkout/:client_secret', { schema: { hide: true } }, async (req, reply) => {
     const { client_secret } = req.params as { client_secret: string }
+    // A browser's form post is urlencoded; anything else (a JSON body) is not this route's input.
+    if (req.body !== undefined && !String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) throw new UnsupportedMediaType('Unsupported content type: send application/x-www-form-urlencoded.')
     const body = (req.body ?? {}) as Record<string, string | string[]>
     const state = await loadPageState(deps, client_secret)
     if (state.kind === 'missing') return sendNotAvailable(reply, pageContext(req))

@@ -17,6 +17,8 @@ function pay(){return $('k-pay')}
 function busy(on){pending+=on?1:-1;var p=pay();p.disabled=pending>0;p.classList.toggle('busy',pending>0);p.setAttribute('aria-busy',pending>0?'true':'false')}
 function idOf(n){return n.indexOf('custom_field_data.')===0?'cf-'+n.slice(18):n.replace(/\./g,'-')}
 function el(n){return form.elements[n]}
+// A first check before the server's (src/lib/email.ts): the same length limits, in linear time.
+function okMail(x){var a=x.lastIndexOf('@'),l=x.slice(0,a),d=x.slice(a+1);return x.length<=254&&a>0&&l.length<=64&&d.indexOf('.')>0&&!/\s/.test(x)&&/^[^@]+$/.test(l)&&/[A-Za-z]$/.test(d)&&d.split('.').every(function(p){return p.length>0&&p.length<=63})}
 function v(n){var e=el(n);if(!e)return undefined;if(e.type==='checkbox')return e.checked?'true':'';if(e.length&&!e.tagName){for(var i=0;i<e.length;i++)if(e[i].checked)return e[i].value;return undefined}return e.value}
 function clearErrors(){var es=form.querySelectorAll('.err');for(var i=0;i<es.length;i++)es[i].textContent='';var inv=form.querySelectorAll('[aria-invalid]');for(i=0;i<inv.length;i++)inv[i].removeAttribute('aria-invalid');$('k-form-error').textContent=''}
 function setError(n,m){var e=$(idOf(n)+'-err'),i=$(idOf(n));if(e)e.textContent=m;else $('k-form-error').textContent=m;if(i)i.setAttribute('aria-invalid','true');return i}
@@ -43,7 +45,7 @@ form.addEventListener('change',function(e){var t=e.target;if(t.name==='product_i
  if(t.name&&t.name.indexOf('customer_billing_address.')===0)debounce('addr',saveAddress,500)});
 function address(){var c=v('customer_billing_address.country');if(!c)return undefined;var a={country:c};['line1','line2','city','postal_code','state'].forEach(function(k){var x=v('customer_billing_address.'+k);if(x)a[k]=x});return a}
 function saveAddress(){var a=address();if(a)send({customer_billing_address:a})}
-var email=el('customer_email');if(email)email.addEventListener('blur',function(){var x=email.value.trim();if(x&&/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(x))send({customer_email:x})});
+var email=el('customer_email');if(email)email.addEventListener('blur',function(){var x=email.value.trim();if(x&&okMail(x))send({customer_email:x})});
 // Delegated: the card and amount inputs are replaced when the product changes.
 form.addEventListener('input',function(e){var t=e.target,s;
  if(t.name==='card_number'){s=t.value.replace(/\D/g,'').slice(0,19);t.value=s.replace(/(.{4})(?=.)/g,'$1 ')}
@@ -56,7 +58,7 @@ function cardErrors(){var errs=[];if(!el('card_number'))return errs;if(!token())
  if(!/^\d{3,4}$/.test(v('card_cvc')||''))errs.push(['card_cvc',msgs.cvc_invalid]);return errs}
 function fields(){var o={},es=form.elements;for(var i=0;i<es.length;i++){var n=es[i].name;if(n&&n.indexOf('custom_field_data.')===0){var x=v(n);o[n.slice(18)]=x===''?null:es[i].type==='checkbox'?x==='true':es[i].type==='number'&&x!==''?Number(x):x}}return o}
 function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim();
- if(!mail)errs.push(['customer_email',msgs.field_required]);else if(!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail))errs.push(['customer_email',msgs.email_invalid]);
+ if(!mail)errs.push(['customer_email',msgs.field_required]);else if(!okMail(mail))errs.push(['customer_email',msgs.email_invalid]);
  errs=errs.concat(cardErrors());if(errs.length){var f;errs.forEach(function(x){f=f||setError(x[0],x[1])});f&&f.focus();return}
  for(var k in timers)clearTimeout(timers[k]);// a save still waiting would hit the confirmed session (403) and reload the page; confirm sends it all
  var body={customer_email:mail,customer_name:v('customer_name')||null,custom_field_data:fields(),locale:v('locale')};

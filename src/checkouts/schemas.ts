@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DiscountMinimal } from '../discounts/schemas'
-import { HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
+import { EmailStr, HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
 import { COUNTRIES, normalizeState } from '../lib/countries'
 import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
 
@@ -50,7 +50,7 @@ export const Address = z.object({
   country: z.string(),
 })
 
-const Email = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'value is not a valid email address').describe('Email of the customer.')
+const Email = EmailStr.describe('Email of the customer.')
 const CustomerName = z.string().trim().max(256)
 /** Any amount the database's integer column holds; the price's and the currency's bounds are rules (see changes.ts). */
 const Amount = z.number().int().min(0).max(2_147_483_647)
@@ -62,7 +62,7 @@ const buyerFields = {
   product_id: Uuid.nullish().describe('Select another of the checkout\'s products.'),
   product_price_id: Uuid.nullish().describe('Deprecated: select a product by one of its prices.'),
   amount: Amount.nullish().describe('Amount in cents, for pay-what-you-want prices.'),
-  seats: z.number().int().min(1).nullish().describe('Accepted for compatibility; seat-based pricing is not supported yet.'),
+  seats: z.number().int().min(1).max(2_147_483_647).nullish().describe('Accepted for compatibility; seat-based pricing is not supported yet.'),
   is_business_customer: z.boolean().nullish(),
   customer_name: CustomerName.nullish(),
   customer_email: Email.nullish(),
@@ -115,8 +115,8 @@ export const CheckoutCreate = z
     customer_id: Uuid.nullish(),
     external_customer_id: z.string().max(256).nullish(),
     subscription_id: Uuid.nullish().describe('Not supported: upgrades come later.'),
-    min_seats: z.number().int().nullish(),
-    max_seats: z.number().int().nullish(),
+    min_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
+    max_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
     metadata: MetadataInput.default({}),
   })
   .describe('Create a checkout session.')

@@ -46,7 +46,7 @@ export const propertiesByType = {
 const Slug = z
   .string()
   .min(1)
-  .max(100)
+  .max(100, { abort: true })
   .regex(/^[a-z0-9_-]+$/, 'Slug must be lowercase letters, digits, dashes and underscores')
   .describe('Identifier of the field in `custom_field_data` (unique in the organization).')
 const Name = z.string().trim().min(1).max(256).describe('Name of the custom field.')

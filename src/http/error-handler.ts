@@ -1,21 +1,105 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import { jsonInvalid } from './body'
 import { ApiError, PayloadTooLarge, RequestValidationError, TooManyRequests, UnsupportedMediaType } from './errors'
 
 /** The one place where failures become HTTP answers in Polar's format. */
 export function registerErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
     const known = toApiError(err)
     if (known) {
       if (known.status >= 500) request.log.error({ err }, 'request failed')
       if (known instanceof TooManyRequests) reply.header('retry-after', String(known.retryAfterSeconds))
-      return reply.status(known.status).send(known.toBody())
+      // Read (and drop) the rest of an over-long body before answering: a server that answers and closes
+      // while the client is still sending resets the connection, and the client never sees the 413.
+      if (known instanceof PayloadTooLarge) await drain(request.raw)
+      return sendJson(reply, known.status, known.toBody())
     }
     request.log.error({ err }, 'unhandled error')
-    return reply.status(500).send({ error: 'InternalServerError', detail: `Internal server error (request id ${request.id})` })
+    return sendJson(reply, 500, { error: 'InternalServerError', detail: `Internal server error (request id ${request.id})` })
   })
 
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: 'ResourceNotFound', detail: 'Not found' })
+  })
+}
+
+/**
+ * Error bodies are serialized here, not by the route's response schema, so no error can fail to serialize:
+ * echoed inputs are bounded first (see `boundedInput`), and should stringifying still throw, a plain body goes.
+ */
+function sendJson(reply: FastifyReply, status: number, body: Record<string, unknown>) {
+  let text: string
+  try {
+    text = JSON.stringify(Array.isArray(body.detail) ? { ...body, detail: body.detail.map(boundIssue) } : body)
+  } catch {
+    text = JSON.stringify(status === 422 ? { detail: [{ loc: ['body'], msg: 'Invalid input', type: 'value_error' }] } : { error: 'Error', detail: 'The request failed.' })
+  }
+  return reply.status(status).type('application/json; charset=utf-8').send(text)
+}
+
+const MAX_ECHO_STRING = 1024
+const MAX_ECHO_DEPTH = 16
+const MAX_ECHO_ITEMS = 1000
+
+function boundIssue(issue: unknown): unknown {
+  if (!issue || typeof issue !== 'object') return issue
+  const i = issue as Record<string, unknown>
+  const out: Record<string, unknown> = { ...i }
+  if ('input' in i) out.input = boundedInput(i.input, 0)
+  if (i.ctx !== undefined) out.ctx = boundedInput(i.ctx, 0)
+  // FastAPI reports a missing body with `"input": null`.
+  if (i.type === 'missing' && Array.isArray(i.loc) && i.loc.length === 1 && i.input === undefined) out.input = null
+  return out
+}
+
+/** An echoed input cut to a readable size: long strings truncated, deep or wide values elided. */
+export function boundedInput(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.length > MAX_ECHO_STRING ? `${value.slice(0, MAX_ECHO_STRING)}…` : value
+  if (typeof value === 'bigint') return value.toString()
+  if (value === null || typeof value !== 'object') return typeof value === 'number' && !Number.isFinite(value) ? null : value
+  if (depth >= MAX_ECHO_DEPTH) return Array.isArray(value) ? [] : {}
+  if (Array.isArray(value)) return value.slice(0, MAX_ECHO_ITEMS).map((v) => boundedInput(v, depth + 1))
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString()
+  const out: Record<string, unknown> = {}
+  let n = 0
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue
+    if (n++ >= MAX_ECHO_ITEMS) break
+    out[boundedInput(k, MAX_ECHO_DEPTH) as string] = boundedInput((value as Record<string, unknown>)[k], depth + 1)
+  }
+  return out
+}
+
+/** Past this, a client still sending is cut off rather than read for ever. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024
+const MAX_DRAIN_MS = 10_000
+
+function drain(raw: IncomingMessage): Promise<void> {
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    let bytes = 0
+    const done = () => {
+      clearTimeout(timer)
+      raw.removeListener('data', onData)
+      raw.removeListener('end', done)
+      raw.removeListener('error', done)
+      raw.removeListener('close', done)
+      resolve()
+    }
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes > MAX_DRAIN_BYTES) {
+        done()
+        raw.destroy()
+      }
+    }
+    const timer = setTimeout(done, MAX_DRAIN_MS)
+    raw.on('data', onData)
+    raw.once('end', done)
+    raw.once('error', done)
+    raw.once('close', done)
+    raw.resume()
   })
 }
 
@@ -32,9 +116,7 @@ function toApiError(err: FastifyError): ApiError | undefined {
   }
   // Malformed JSON (and prototype-poisoning keys) from the body parser.
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /prototype/i.test(err.message ?? '')) {
-    if ((err.statusCode ?? 400) === 400) {
-      return new RequestValidationError([{ loc: ['body', 0], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: { error: err.message } }], 'schema')
-    }
+    if ((err.statusCode ?? 400) === 400) return jsonInvalid(err.message)
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return new ApiError(err.statusCode, 'BadRequest', err.message)

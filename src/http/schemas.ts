@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { EMAIL_INPUT_MAX_LENGTH, EMAIL_MAX_LENGTH, emailProblem } from '../lib/email'
 
 /** Shapes shared by every domain's schemas.ts. */
 
@@ -82,7 +83,7 @@ export const commonErrors = {
 export const HttpUrl = z
   .string()
   .trim()
-  .max(2083)
+  .max(2083, { abort: true })
   .refine((v) => {
     try {
       const u = new URL(v.replaceAll('{CHECKOUT_ID}', 'CHECKOUT_ID'))
@@ -91,3 +92,24 @@ export const HttpUrl = z
       return false
     }
   }, { message: 'Input should be a valid URL with an http or https scheme', params: { type: 'url_scheme' } })
+
+/**
+ * An email address as Polar's `EmailStr` takes it (see src/lib/email.ts), trimmed. The length check aborts,
+ * so nothing else runs on an over-long string; a failure reads as pydantic's
+ * `value is not a valid email address: <reason>` (type `value_error`).
+ */
+export const EmailStr = z
+  .string()
+  .check((ctx) => {
+    if (ctx.value.length > EMAIL_INPUT_MAX_LENGTH) invalidEmail(ctx, `Length must not exceed ${EMAIL_INPUT_MAX_LENGTH} characters`)
+  })
+  .trim()
+  .check((ctx) => {
+    const reason = emailProblem(ctx.value)
+    if (reason) invalidEmail(ctx, reason)
+  })
+  .meta({ format: 'email', maxLength: EMAIL_MAX_LENGTH })
+
+function invalidEmail(ctx: z.core.ParsePayload<string>, reason: string) {
+  ctx.issues.push({ code: 'custom', message: `value is not a valid email address: ${reason}`, params: { type: 'value_error', reason }, input: ctx.value, continue: false })
+}

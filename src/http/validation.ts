@@ -110,7 +110,9 @@ function describe(issue: z.core.$ZodIssue, input: unknown): { msg: string; type:
     case 'not_multiple_of':
       return { msg: `Input should be a multiple of ${issue.divisor}`, type: 'multiple_of' }
     case 'custom':
-    default:
-      return { msg: issue.message, type: (issue as { params?: { type?: string } }).params?.type ?? 'value_error' }
+    default: {
+      const params = (issue as { params?: { type?: string; reason?: string } }).params
+      return { msg: issue.message, type: params?.type ?? 'value_error', ...(params?.reason ? { ctx: { reason: params.reason } } : {}) }
+    }
   }
 }

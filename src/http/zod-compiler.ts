@@ -28,7 +28,11 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema,
   const loc = locations[(httpPart ?? 'body') as keyof typeof locations] ?? 'body'
   return (data: unknown) => {
     const result = schema.safeParse(data)
-    if (!result.success) return { error: new RequestValidationError(toValidationIssues(result.error, loc, data), 'schema') as unknown as Error }
+    if (!result.success) {
+      // No body at all (none sent, an empty one, or JSON `null`): FastAPI's answer for a required body.
+      if (loc === 'body' && data == null) return { error: new RequestValidationError([{ loc: ['body'], msg: 'Field required', type: 'missing', input: null }], 'schema') as unknown as Error }
+      return { error: new RequestValidationError(toValidationIssues(result.error, loc, data), 'schema') as unknown as Error }
+    }
     const nul = findNul(result.data, [loc])
     if (nul) return { error: new RequestValidationError([nul], 'schema') as unknown as Error }
     return { value: result.data }

@@ -2,6 +2,7 @@ import type { Deps } from '../deps'
 import { NotPermitted, ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
+import { emailProblem } from '../lib/email'
 import { hashPassword } from '../lib/password'
 import * as repo from './repository'
 import type {
@@ -84,7 +85,8 @@ export async function authenticateToken(deps: ServiceDeps, token: string): Promi
 
 export async function createUser(deps: ServiceDeps, input: { email: string; password: string; organizationId: string }) {
   const email = input.email.trim()
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw fieldError(['email'], 'Not a valid email address.')
+  const invalid = emailProblem(email)
+  if (invalid) throw fieldError(['email'], `value is not a valid email address: ${invalid}`)
   if (input.password.length < 8) throw fieldError(['password'], 'Password must have at least 8 characters.')
   if (!(await repo.findOrganizationById(deps.db, input.organizationId))) throw fieldError(['organization_id'], 'Organization not found.')
   const passwordHash = await hashPassword(input.password)
