@@ -19,7 +19,7 @@ import { discountRoutes } from './discounts/routes'
 import { registerAuth } from './http/auth'
 import { registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
-import { newId } from './lib/ids'
+import { genReqId, withLogSerializers } from './http/logging'
 import { systemClock, type Clock } from './lib/clock'
 import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
@@ -55,11 +55,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     wakeWorker: opts.wakeWorker,
   }
   const app = Fastify({
-    logger: opts.logger ?? { level: opts.config.logLevel },
+    logger: withLogSerializers(opts.logger ?? { level: opts.config.logLevel }),
     bodyLimit: 1024 * 1024,
     trustProxy: opts.config.trustProxy,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => newId(),
+    // genReqId reads x-request-id itself: Fastify would take any value the header carries.
+    requestIdHeader: false,
+    genReqId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
   }).withTypeProvider<ZodTypeProvider>()
 
