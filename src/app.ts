@@ -57,7 +57,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: withLogSerializers(opts.logger ?? { level: opts.config.logLevel }),
     bodyLimit: 1024 * 1024,
-    trustProxy: opts.config.trustProxy,
+    // A hop count is Fastify's runtime semantics too; its types only know the function form.
+    trustProxy: typeof opts.config.trustProxy === 'number' ? hopsOf(opts.config.trustProxy) : opts.config.trustProxy,
     // genReqId reads x-request-id itself: Fastify would take any value the header carries.
     requestIdHeader: false,
     genReqId,
@@ -137,3 +138,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   return app
 }
+
+/** Trust the `hops` nearest proxies (proxy-addr's hop count: the socket peer is hop 0). */
+const hopsOf = (hops: number) => (_address: string, hop: number) => hop < hops

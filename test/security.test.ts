@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app'
+import { loadConfig } from '../src/config'
 import { redactSecrets } from '../src/http/logging'
 import { createOrg, testConfig, testDatabase } from './helpers'
 
@@ -62,5 +63,46 @@ describe('request ids', async () => {
       expect(id).not.toBe(given)
       expect(id).toMatch(/^[0-9a-f-]{36}$/)
     }
+  })
+})
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['0', false],
+    ['false', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.1', ['10.0.0.1']],
+    ['10.0.0.0/8, 2001:db8::/32 ,::1', ['10.0.0.0/8', '2001:db8::/32', '::1']],
+  ])('TRUST_PROXY=%j → %j', (raw, expected) => {
+    expect(loadConfig(raw === undefined ? {} : { TRUST_PROXY: raw }).trustProxy).toEqual(expected)
+  })
+
+  it.each(['true', 'yes', 'proxy.local', '10.0.0.0/33', '10.0.0.1/8/1', ','])('refuses TRUST_PROXY=%j', (raw) => {
+    expect(() => loadConfig({ TRUST_PROXY: raw })).toThrow(/TRUST_PROXY.*must be false, a number of proxy hops/)
+  })
+
+  async function ipOf(trust: string | undefined, remoteAddress: string, forwardedFor?: string) {
+    const database = await testDatabase()
+    const app = await buildApp({ config: testConfig({ trustProxy: loadConfig(trust ? { TRUST_PROXY: trust } : {}).trustProxy }), database, logger: false })
+    app.get('/ip-echo', async (req) => ({ ip: req.ip }))
+    await app.ready()
+    try {
+      const res = await app.inject({ method: 'GET', url: '/ip-echo', remoteAddress, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} })
+      return res.json().ip as string
+    } finally {
+      await app.close()
+    }
+  }
+
+  it('answers the client address as the trusted proxies report it, never the left-most forged one', async () => {
+    // Off: X-Forwarded-For is ignored.
+    expect(await ipOf(undefined, '203.0.113.9', '1.2.3.4')).toBe('203.0.113.9')
+    // One hop: the address the proxy appended, not what the client wrote before it.
+    expect(await ipOf('1', '10.0.0.1', '6.6.6.6, 198.51.100.7')).toBe('198.51.100.7')
+    // A list: only a listed proxy's header counts.
+    expect(await ipOf('10.0.0.0/8', '10.0.0.1', '6.6.6.6, 198.51.100.7')).toBe('198.51.100.7')
+    expect(await ipOf('10.0.0.0/8', '203.0.113.9', '198.51.100.7')).toBe('203.0.113.9')
   })
 })

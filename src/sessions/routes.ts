@@ -27,7 +27,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, 
       summary: 'Log In',
       description:
         'Sets the `kassa_session` cookie (HttpOnly, SameSite=Lax, Path=/, Secure when PUBLIC_URL is https; 14 days) and answers the session. ' +
-        'A wrong email and a wrong password get the same 401. At most 10 failed attempts per email and per client IP in 15 minutes: then 429 with `Retry-After`.',
+        'A wrong email and a wrong password get the same 401. Failed attempts are limited per email and client address (IPv6 by /64): 5 a minute, 10 in 15 minutes, 20 a day; and per client address, whatever the email: 30 in 15 minutes, 100 a day. Beyond, 429 with `Retry-After`. A success clears the failures of that email from that address; other addresses are never locked out.',
       security: [],
       body: LoginRequest,
       response: { 200: DashboardSession, 401: ErrorBody, 403: ErrorBody.describe('The user belongs to no organization.'), 422: ValidationErrorBody, 429: ErrorBody },
