@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Executor } from '../db/index'
 import { applySorting, fetchPage } from '../db/helpers'
 import type { NewRow, Row, RowUpdate } from '../db/types'
@@ -73,15 +74,23 @@ export async function listAccessTokens(db: Executor, organizationId: string, sor
   }>
 }
 
-export async function updateAccessToken(db: Executor, organizationId: string, id: string, patch: RowUpdate<'access_tokens'>) {
-  return db
+/**
+ * Changes a live token of the organization; with `withinScopes`, only if every scope the token holds is in
+ * that list (checked by the update itself, so a concurrent change cannot slip a wider token past it).
+ */
+export async function updateAccessToken(db: Executor, organizationId: string, id: string, patch: RowUpdate<'access_tokens'>, withinScopes?: readonly string[]) {
+  let q = db
     .updateTable('access_tokens')
     .set(patch)
     .where('id', '=', id)
     .where('organization_id', '=', organizationId)
     .where('revoked_at', 'is', null)
-    .returning(tokenColumns)
-    .executeTakeFirst()
+  if (withinScopes) q = q.where(sql<boolean>`scopes <@ ${sql.val([...withinScopes])}::text[]`)
+  return q.returning(tokenColumns).executeTakeFirst()
+}
+
+export async function findLiveAccessToken(db: Executor, organizationId: string, id: string) {
+  return liveTokens(db, organizationId).select(tokenColumns).where('id', '=', id).executeTakeFirst()
 }
 
 /** The organizations a user belongs to, oldest membership first. */

@@ -217,20 +217,40 @@ export async function createAccessTokenFor(deps: ServiceDeps, auth: AuthContext,
   return { organization_access_token: toAccessToken(row), token }
 }
 
+/** Every scope `granted` covers (a `:write` covers its `:read`). */
+const coveredScopes = (granted: ReadonlySet<string>) => ALL_SCOPES.filter((s) => hasScope(granted, s))
+
+/**
+ * Changes (or revokes) another token only when the caller holds every scope that token holds: a narrow token
+ * can neither widen a token nor downgrade or revoke one more powerful than itself.
+ */
+async function changeTokenWithin(deps: ServiceDeps, auth: AuthContext, id: string, patch: Parameters<typeof repo.updateAccessToken>[3], verb: string) {
+  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, patch, coveredScopes(auth.scopes))
+  if (row) return row
+  const target = await repo.findLiveAccessToken(deps.db, auth.organizationId, id)
+  if (!target) throw new ResourceNotFound()
+  const missing = target.scopes.filter((s) => !hasScope(auth.scopes, s as Scope))
+  throw new NotPermitted(`A token cannot ${verb} a token with scopes it does not have: ${missing.join(', ')}.`)
+}
+
 export async function updateAccessToken(deps: ServiceDeps, auth: AuthContext, id: string, input: OrganizationAccessTokenUpdate) {
   if (input.scopes != null) assertCanGrant(auth, input.scopes)
-  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, {
-    ...(input.comment != null ? { comment: input.comment } : {}),
-    ...(input.scopes != null ? { scopes: input.scopes } : {}),
-    modified_at: deps.clock.now(),
-  })
-  if (!row) throw new ResourceNotFound()
+  const row = await changeTokenWithin(
+    deps,
+    auth,
+    id,
+    {
+      ...(input.comment != null ? { comment: input.comment } : {}),
+      ...(input.scopes != null ? { scopes: input.scopes } : {}),
+      modified_at: deps.clock.now(),
+    },
+    'update',
+  )
   return toAccessToken(row)
 }
 
 /** Revokes at once: the next request with the token is a 401. */
 export async function revokeAccessToken(deps: ServiceDeps, auth: AuthContext, id: string): Promise<void> {
   const now = deps.clock.now()
-  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, { revoked_at: now, modified_at: now })
-  if (!row) throw new ResourceNotFound()
+  await changeTokenWithin(deps, auth, id, { revoked_at: now, modified_at: now }, 'revoke')
 }
