@@ -50,6 +50,11 @@ export async function findUserByEmail(db: Executor, email: string) {
     .executeTakeFirst()
 }
 
+/** Replaces the hash only if it is still `previous`: a password changed meanwhile is never overwritten. */
+export async function replacePasswordHash(db: Executor, userId: string, previous: string, next: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: next }).where('id', '=', userId).where('password_hash', '=', previous).execute()
+}
+
 export async function linkUserToOrganization(db: Executor, userId: string, organizationId: string, now: Date) {
   await db
     .insertInto('user_organizations')

@@ -2,7 +2,7 @@ import type { Deps } from '../deps'
 import { NotPermitted, ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
-import { hashPassword } from '../lib/password'
+import { hashPassword, needsRehash } from '../lib/password'
 import * as repo from './repository'
 import type {
   Organization,
@@ -112,6 +112,12 @@ export function assertOwnOrganization(auth: AuthContext, organizationId: string 
 
 /** A user by email (case-insensitive), with the password hash, for the dashboard login. */
 export const findUserForLogin = (deps: Pick<Deps, 'db'>, email: string) => repo.findUserByEmail(deps.db, email)
+
+/** After a login with the right password: a hash made with weaker parameters is made again at today's. */
+export async function upgradePasswordHash(deps: Pick<Deps, 'db'>, user: { id: string; password_hash: string }, password: string): Promise<void> {
+  if (!needsRehash(user.password_hash)) return
+  await repo.replacePasswordHash(deps.db, user.id, user.password_hash, await hashPassword(password))
+}
 
 /** The organizations a dashboard user belongs to, oldest membership first. */
 export const listUserOrganizations = (deps: Pick<Deps, 'db'>, userId: string) => repo.listUserOrganizations(deps.db, userId)

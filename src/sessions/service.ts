@@ -5,7 +5,7 @@ import { iso } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
 import { clientKey } from '../lib/ip'
 import { hashPassword, verifyPassword } from '../lib/password'
-import { findUserForLogin, listUserOrganizations } from '../organizations/service'
+import { findUserForLogin, listUserOrganizations, upgradePasswordHash } from '../organizations/service'
 import { clearAttempts, takeAttempt, type Limit } from '../rate-limit/service'
 import * as repo from './repository'
 import type { DashboardSession, LoginRequest } from './schemas'
@@ -99,6 +99,7 @@ export async function login(deps: D, input: LoginInput): Promise<{ token: string
 
   await takeBack()
   await clearAttempts(deps, emailKey)
+  await upgradePasswordHash(deps, user, input.password)
   const organizations = await listUserOrganizations(deps, user.id)
   if (organizations.length === 0) throw new NotPermitted('This user belongs to no organization.')
 
