@@ -25,6 +25,7 @@ import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
 import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
+import { isHttps, sessionCookieName } from './sessions/cookie'
 import { sessionRoutes } from './sessions/routes'
 import { subscriptionRoutes } from './subscriptions/routes'
 import { webhookRoutes } from './webhooks/routes'
@@ -72,9 +73,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   registerErrorHandler(app)
   registerAuth(app, deps)
 
+  // Over https, browsers are told to use nothing else for a year (pages, cookies and the API alike).
+  const hsts = isHttps(opts.config.publicUrl) ? 'max-age=31536000' : undefined
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
+    if (hsts) reply.header('strict-transport-security', hsts)
   })
 
   // The checkout page is ~33 KB of HTML with its CSS and script inline: ~10 KB once compressed.
@@ -94,7 +98,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       components: {
         securitySchemes: {
           access_token: { type: 'http', scheme: 'bearer' },
-          session_cookie: { type: 'apiKey', in: 'cookie', name: 'kassa_session' },
+          session_cookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName(isHttps(opts.config.publicUrl)) },
         },
       },
       security: [{ access_token: [] }, { session_cookie: [] }],

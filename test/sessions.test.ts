@@ -97,15 +97,37 @@ describe('dashboard sessions', async () => {
       expect(empty.json().detail[0]).toMatchObject({ loc: ['body', 'password'], type: 'missing' })
     })
 
-    it('marks the cookie Secure when PUBLIC_URL is https', async () => {
+    it('names the cookie __Host- and marks it Secure when PUBLIC_URL is https; pages and API send HSTS', async () => {
       const secure = await createTestApp({ clock, config: { publicUrl: 'https://kassa.example' } })
       const org = await createOrg(secure)
       const user = await newUser(secure, org)
       const res = await login(user.email, PASSWORD, newIp(), secure.app)
       expect(res.statusCode).toBe(200)
-      expect(String(res.headers['set-cookie']).split('; ')).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/', 'Secure']))
+      const setCookie = String(res.headers['set-cookie'])
+      expect(setCookie).toMatch(/^__Host-kassa_session=kassa_s_[A-Za-z0-9_-]{43}; /)
+      expect(setCookie.split('; ')).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/', 'Secure']))
+      expect(setCookie).not.toMatch(/Domain=/i)
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000')
+      const cookie = setCookie.split(';')[0]!
+
+      // The prefixed cookie is the session; the plain name (which any http page of the host could set) is not.
+      expect((await secure.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { cookie } })).statusCode).toBe(200)
+      const plain = cookie.replace(/^__Host-/, '')
+      expect((await secure.app.inject({ method: 'GET', url: '/v1/auth/me', headers: { cookie: plain } })).statusCode).toBe(401)
+
+      for (const url of ['/dashboard/', '/checkout/polar_c_unknown', '/healthz']) {
+        expect((await secure.app.inject({ method: 'GET', url })).headers['strict-transport-security'], url).toBe('max-age=31536000')
+      }
       const logout = await secure.app.inject({ method: 'POST', url: '/v1/auth/logout' })
-      expect(String(logout.headers['set-cookie'])).toMatch(/^kassa_session=; .*Secure/)
+      expect(String(logout.headers['set-cookie'])).toMatch(/^__Host-kassa_session=; .*Secure/)
+      const doc = (await secure.app.inject('/openapi.json')).json()
+      expect(doc.components.securitySchemes.session_cookie.name).toBe('__Host-kassa_session')
+    })
+
+    it('keeps the plain cookie name and sends no HSTS when PUBLIC_URL is http', async () => {
+      for (const url of ['/dashboard/', '/checkout/polar_c_unknown', '/healthz', '/v1/auth/me']) {
+        expect((await app.inject({ method: 'GET', url })).headers['strict-transport-security'], url).toBeUndefined()
+      }
     })
 
     it('answers the same session at /v1/auth/me, and 401 without a live cookie', async () => {
