@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import { redactSecrets } from '../src/http/logging'
+import { clientKey } from '../src/lib/ip'
 import { createOrg, testConfig, testDatabase } from './helpers'
 
 /** An app whose pino log lines land in `lines`. */
@@ -104,5 +105,20 @@ describe('TRUST_PROXY', () => {
     // A list: only a listed proxy's header counts.
     expect(await ipOf('10.0.0.0/8', '10.0.0.1', '6.6.6.6, 198.51.100.7')).toBe('198.51.100.7')
     expect(await ipOf('10.0.0.0/8', '203.0.113.9', '198.51.100.7')).toBe('203.0.113.9')
+  })
+})
+
+describe('clientKey: the unit rate limits count', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::9', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff::1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ])('%s counts as %s', (ip, key) => {
+    expect(clientKey(ip)).toBe(key)
   })
 })
