@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createUser } from '../src/organizations/service'
@@ -32,8 +33,13 @@ describe('dashboard sessions', async () => {
   const ctx = await createTestApp({ clock })
   const { app } = ctx
 
-  /** Each test logs in from its own address, so per-IP rate limiting never spills across tests. */
-  const newIp = () => `10.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}.1`
+  /**
+   * Each test logs in from its own address, so per-client rate limiting never spills across tests, nor across
+   * runs on a PostgreSQL database that keeps its rows (the limits look back a day): a /64 of this run's own.
+   */
+  const run = randomBytes(4).toString('hex')
+  const runNet = `fd${run.slice(0, 2)}:${run.slice(2, 6)}:${run.slice(6)}00`
+  const newIp = () => `${runNet}:${(++ipCounter).toString(16)}::1`
 
   async function newUser(c: Pick<TestContext, 'deps'>, ...orgs: TestOrg[]) {
     const email = `user-${process.pid}-${++userCounter}@example.com`
@@ -349,11 +355,11 @@ describe('dashboard sessions', async () => {
     it('counts an IPv6 client by its /64: new addresses in the same network do not reset the count', async () => {
       const org = await createOrg(ctx)
       const user = await newUser(ctx, org)
-      const net = `2001:db8:${(++ipCounter).toString(16)}:1`
+      const net = `${runNet}:${(++ipCounter).toString(16)}`
       for (let i = 0; i < 5; i++) expect((await login(user.email, 'wrong', `${net}::${(i + 1).toString(16)}`)).statusCode).toBe(401)
       expect((await login(user.email, PASSWORD, `${net}:ffff:ffff:ffff:ffff`)).statusCode).toBe(429)
       // The next /64 is another client.
-      expect((await login(user.email, PASSWORD, `2001:db8:${ipCounter.toString(16)}:2::1`)).statusCode).toBe(200)
+      expect((await login(user.email, PASSWORD, `${runNet}:${(++ipCounter).toString(16)}::1`)).statusCode).toBe(200)
     })
 
     it('clears the failures of an email on that address on a successful login', async () => {
