@@ -20,12 +20,13 @@ import { registerAuth } from './auth/hooks'
 import { BODY_LIMIT, registerBodyParsing } from './http/body'
 import { registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
-import { newId } from './lib/ids'
+import { genReqId, withLogSerializers } from './http/logging'
 import { systemClock, type Clock } from './lib/clock'
 import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
 import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
+import { isHttps, sessionCookieName } from './sessions/cookie'
 import { sessionRoutes } from './sessions/routes'
 import { subscriptionRoutes } from './subscriptions/routes'
 import { webhookRoutes } from './webhooks/routes'
@@ -56,11 +57,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     wakeWorker: opts.wakeWorker,
   }
   const app = Fastify({
-    logger: opts.logger ?? { level: opts.config.logLevel },
+    logger: withLogSerializers(opts.logger ?? { level: opts.config.logLevel }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: opts.config.trustProxy,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => newId(),
+    // A hop count is Fastify's runtime semantics too; its types only know the function form.
+    trustProxy: typeof opts.config.trustProxy === 'number' ? hopsOf(opts.config.trustProxy) : opts.config.trustProxy,
+    // genReqId reads x-request-id itself: Fastify would take any value the header carries.
+    requestIdHeader: false,
+    genReqId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
   }).withTypeProvider<ZodTypeProvider>()
 
@@ -72,9 +75,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   registerBodyParsing(app)
   registerAuth(app, deps)
 
+  // Over https, browsers are told to use nothing else for a year (pages, cookies and the API alike).
+  const hsts = isHttps(opts.config.publicUrl) ? 'max-age=31536000' : undefined
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
     reply.header('x-content-type-options', 'nosniff')
+    if (hsts) reply.header('strict-transport-security', hsts)
   })
 
   // The checkout page is ~33 KB of HTML with its CSS and script inline: ~10 KB once compressed.
@@ -94,7 +100,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       components: {
         securitySchemes: {
           access_token: { type: 'http', scheme: 'bearer' },
-          session_cookie: { type: 'apiKey', in: 'cookie', name: 'kassa_session' },
+          session_cookie: { type: 'apiKey', in: 'cookie', name: sessionCookieName(isHttps(opts.config.publicUrl)) },
         },
       },
       security: [{ access_token: [] }, { session_cookie: [] }],
@@ -138,3 +144,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   return app
 }
+
+/** Trust the `hops` nearest proxies (proxy-addr's hop count: the socket peer is hop 0). */
+const hopsOf = (hops: number) => (_address: string, hop: number) => hop < hops

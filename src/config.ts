@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 const booleanFlag = z
@@ -9,6 +10,36 @@ const httpUrl = z
   .url()
   .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
   .transform((v) => v.replace(/\/+$/, ''))
+
+/** `a.b.c.d`, an IPv6 address, or either with a `/prefix`. */
+const isAddressOrCidr = (v: string) => {
+  const [addr = '', prefix, extra] = v.split('/')
+  const family = isIP(addr)
+  if (!family || extra !== undefined) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/**
+ * Fastify's `trustProxy`, minus `true`: trusting every hop would let any client pick its own address with
+ * `X-Forwarded-For`, which is what per-client rate limits count by.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    if (['0', 'false', 'no', 'off'].includes(v)) return false
+    if (/^\d+$/.test(v)) return Number(v)
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean)
+    const bad = list.filter((a) => !isAddressOrCidr(a))
+    if (list.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be false, a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs${bad.length ? ` (not an address: ${bad.join(', ')})` : ''}`,
+      })
+      return z.NEVER
+    }
+    return list
+  })
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -25,7 +56,7 @@ const envSchema = z.object({
   WEBHOOKS_ALLOW_INSECURE: booleanFlag.optional(),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: booleanFlag.default(false),
+  TRUST_PROXY: trustProxy.default(false),
 })
 
 export type Config = {
@@ -41,7 +72,8 @@ export type Config = {
   webhooksAllowInsecure: boolean
   webhookRetryBaseMs: number
   logLevel: string
-  trustProxy: boolean
+  /** Fastify's `trustProxy`: false, the number of proxy hops in front, or the proxies' addresses/CIDRs. */
+  trustProxy: false | number | string[]
 }
 
 export class ConfigError extends Error {

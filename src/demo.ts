@@ -8,6 +8,7 @@ import { isUniqueViolation } from './db/helpers'
 import { DiscountCreate } from './discounts/schemas'
 import { createDiscount } from './discounts/service'
 import { RequestValidationError } from './http/errors'
+import { redactSecrets } from './http/logging'
 import { systemClock, type Clock } from './lib/clock'
 import { authenticateToken, countOrganizations, createOrganization, createUser, type AuthContext } from './organizations/service'
 import { createCheckoutLink } from './checkout-links/service'
@@ -158,17 +159,16 @@ async function createDemoLink(deps: SeedDeps, auth: AuthContext, products: Produ
 function report(s: DemoSummary, opts: { config: Config; log: FastifyBaseLogger; out?: { write(s: string): unknown } | false }): void {
   const dashboardUrl = `${opts.config.publicUrl}/dashboard`
   const anotherToken = `npm run --silent admin -- create-token --org ${s.organizationId}`
+  // The token and password go to the terminal only (below), never into the structured log, which is kept and shipped.
   opts.log.info(
     {
       organization_id: s.organizationId,
-      access_token: s.accessToken,
-      dashboard: { url: dashboardUrl, email: s.user.email, password: s.user.password ?? '(unchanged: the user already existed)' },
+      dashboard: { url: dashboardUrl, email: s.user.email },
       products: s.products.map((p) => p.name),
       discount_code: s.discountCode,
-      ...(s.linkUrl ? { link_url: s.linkUrl } : {}),
-      another_token: anotherToken,
+      ...(s.linkUrl ? { link_url: redactSecrets(s.linkUrl) } : {}),
     },
-    'demo data created (the access token and password are shown only now)',
+    'demo data created (the access token and password are printed on the terminal, once)',
   )
   const out = opts.out ?? process.stderr
   if (out === false) return

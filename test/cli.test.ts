@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,8 +49,9 @@ interface Run {
   stderr: string
 }
 
-function run(script: string, args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+function run(script: string, args: string[], env: Record<string, string>, input?: string): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env: childEnv(env), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+  if (input !== undefined) child.stdin!.end(input)
   children.add(child)
   let stdout = ''
   let stderr = ''
@@ -66,7 +67,7 @@ function run(script: string, args: string[], env: Record<string, string>): { chi
 }
 
 /** `node --import tsx src/cli/main.ts …`, as `npm run --silent admin -- …` runs it. */
-const cli = (args: string[], env: Record<string, string>) => run('src/cli/main.ts', args, env).done
+const cli = (args: string[], env: Record<string, string>, input?: string) => run('src/cli/main.ts', args, env, input).done
 
 /** The one JSON line a successful command prints. */
 function jsonLine(r: Run): Record<string, string> {
@@ -121,7 +122,7 @@ describe('admin CLI: usage', () => {
     [['create-org', '--name', '--slug', 'acme'], /--name.*ambiguous/],
     [['create-token', '--org', 'not-a-uuid'], /--org must be an organization id/],
     [['create-token', '--org', '01a2135c-78cd-721c-8a37-bcc5d4887b7b', '--scopes', ','], /--scopes needs at least one scope/],
-    [['create-user', '--email', 'a@b.co', '--org', '01a2135c-78cd-721c-8a37-bcc5d4887b7b'], /--password is required/],
+    [['create-user', '--email', 'a@b.co', '--org', '01a2135c-78cd-721c-8a37-bcc5d4887b7b'], /create-user: no password given/],
   ])('%j exits 2 with a message on stderr and nothing on stdout', async (args, message) => {
     const r = await cli(args as string[], { DATA_DIR: join(tmpdir(), 'kassa-cli-never-created') })
     expect(r.code).toBe(2)
@@ -193,9 +194,18 @@ describe('admin CLI on the embedded database', () => {
     expect(existsSync(sock)).toBe(false)
   })
 
+  it('creates DATA_DIR private (0700)', async () => {
+    const dataDir = join(tempDataDir(), 'new', 'data')
+    jsonLine(await cli(['create-org', '--name', 'Fresh', '--slug', 'fresh'], { DATA_DIR: dataDir }))
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700)
+  })
+
   it('with a server running: hands the command to it over the socket', async () => {
     const dataDir = tempDataDir()
+    // A DATA_DIR others could enter is tightened at start.
+    chmodSync(dataDir, 0o755)
     const server = await startServer({ DATA_DIR: dataDir, DEMO_DATA: '0' })
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700)
     const sock = join(dataDir, 'admin.sock')
     expect(statSync(sock).isSocket()).toBe(true)
     expect(statSync(sock).mode & 0o777).toBe(0o600)
@@ -207,11 +217,23 @@ describe('admin CLI on the embedded database', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ items: [], pagination: { total_count: 0, max_page: 0 } })
 
-    const user = jsonLine(await cli(['create-user', '--email', 'ops@acme.test', '--password', 'correct horse', '--org', org.organization_id!], { DATA_DIR: dataDir }))
+    // The password from standard input (the first line), no warning.
+    const piped = await cli(['create-user', '--email', 'ops@acme.test', '--org', org.organization_id!], { DATA_DIR: dataDir }, 'correct horse\nignored\n')
+    const user = jsonLine(piped)
     expect(user).toEqual({ user_id: expect.stringMatching(UUID_RE), email: 'ops@acme.test' })
+    expect(piped.stderr).not.toMatch(/warning/)
+    expect(piped.stdout + piped.stderr).not.toContain('correct horse')
+    const login = await fetch(`${server.base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@acme.test', password: 'correct horse' }) })
+    expect(login.status).toBe(200)
+    // --password still works, with a warning.
     const again = await cli(['create-user', '--email', 'OPS@acme.test', '--password', 'another one', '--org', org.organization_id!], { DATA_DIR: dataDir })
     expect(jsonLine(again)).toEqual(user)
     expect(again.stderr).toMatch(/already had an account.*password is unchanged/)
+    expect(again.stderr).toMatch(/warning: --password shows up in your shell history and in the process list/)
+    // Empty piped input is no password.
+    const empty = await cli(['create-user', '--email', 'x@acme.test', '--org', org.organization_id!], { DATA_DIR: dataDir }, '\n')
+    expect(empty).toMatchObject({ code: 2, stdout: '' })
+    expect(empty.stderr).toMatch(/no password given/)
 
     // Errors come back over the socket as they would locally.
     const taken = await cli(['create-org', '--name', 'Acme', '--slug', 'acme'], { DATA_DIR: dataDir })
@@ -252,7 +274,7 @@ describe('admin CLI on PostgreSQL', () => {
     const env = { DATABASE_URL: testDatabaseUrl!, DATA_DIR: tempDataDir() }
     const org = jsonLine(await cli(['create-org', '--name', 'Acme PG', '--slug', slug], env))
     const token = jsonLine(await cli(['create-token', '--org', org.organization_id!, '--scopes', 'products:write'], env))
-    const user = jsonLine(await cli(['create-user', '--email', `${slug}@acme.test`, '--password', 'long enough', '--org', org.organization_id!], env))
+    const user = jsonLine(await cli(['create-user', '--email', `${slug}@acme.test`, '--org', org.organization_id!], env, 'long enough\n'))
     expect(user.email).toBe(`${slug}@acme.test`)
     const taken = await cli(['create-org', '--name', 'Acme PG', '--slug', slug], env)
     expect(taken).toMatchObject({ code: 1, stdout: '' })
@@ -309,14 +331,17 @@ describe('demo data', () => {
     expect(user.email).toBe('demo@kassa.local')
     expect(await verifyPassword(demo!.user.password!, user.password_hash)).toBe(true)
 
-    // What a newcomer needs, in the log and on stderr.
-    for (const text of [printed, JSON.stringify(logged)]) {
-      expect(text).toContain(demo!.organizationId)
-      expect(text).toContain(demo!.accessToken)
-      expect(text).toContain('demo@kassa.local')
-      expect(text).toContain(demo!.user.password!)
-      expect(text).toContain(`npm run --silent admin -- create-token --org ${demo!.organizationId}`)
-    }
+    // What a newcomer needs, on the terminal; the token and password never in the structured log.
+    expect(printed).toContain(demo!.organizationId)
+    expect(printed).toContain(demo!.accessToken)
+    expect(printed).toContain('demo@kassa.local')
+    expect(printed).toContain(demo!.user.password!)
+    expect(printed).toContain(`npm run --silent admin -- create-token --org ${demo!.organizationId}`)
+    const logText = JSON.stringify(logged)
+    expect(logText).toContain(demo!.organizationId)
+    expect(logText).not.toContain(demo!.accessToken)
+    expect(logText).not.toContain(demo!.user.password!)
+    if (demo!.linkUrl) expect(logText).not.toContain(demo!.linkUrl)
 
     // Second start: the database has an organization, nothing happens.
     expect(await seedDemoData({ db: database.db, config, log, out: false })).toBeUndefined()

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Deps } from '../deps'
 import { authenticateToken, type AuthContext } from '../organizations/service'
 import { ALL_SCOPES, hasScope, type Scope } from '../organizations/scopes'
-import { SESSION_COOKIE, readCookie } from '../sessions/cookie'
+import { isHttps, readCookie, sessionCookieName } from '../sessions/cookie'
 import { authenticateSession, isValidCsrfToken, type SessionAuth } from '../sessions/service'
 import { NotPermitted, Unauthorized } from '../http/errors'
 
@@ -19,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-type AuthDeps = Pick<Deps, 'db' | 'clock'>
+type AuthDeps = Pick<Deps, 'db' | 'clock' | 'config'>
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 // A logged-in merchant owns the organization: the session may do everything a token can be given.
@@ -71,7 +71,7 @@ async function cookieAuth(deps: AuthDeps, request: FastifyRequest): Promise<Auth
  * a 403 otherwise.
  */
 export async function sessionOf(deps: AuthDeps, request: FastifyRequest): Promise<{ session: SessionAuth; token: string } | undefined> {
-  const token = sessionToken(request)
+  const token = sessionToken(deps, request)
   if (!token) return undefined
   const session = await authenticateSession(deps, token)
   if (!session) return undefined
@@ -87,7 +87,8 @@ export async function requireSession(deps: AuthDeps, request: FastifyRequest): P
   return found
 }
 
-export const sessionToken = (request: FastifyRequest): string | undefined => readCookie(request.headers.cookie, SESSION_COOKIE) || undefined
+export const sessionToken = (deps: Pick<Deps, 'config'>, request: FastifyRequest): string | undefined =>
+  readCookie(request.headers.cookie, sessionCookieName(isHttps(deps.config.publicUrl))) || undefined
 
 /** The dashboard session, resolved by the route's `session: true`. */
 export function dashboardSessionOf(request: FastifyRequest): { session: SessionAuth; token: string } {

@@ -22,6 +22,10 @@ export const AdminCommand = z.discriminatedUnion('command', [
 ])
 export type AdminCommand = z.infer<typeof AdminCommand>
 
+type CreateUser = Extract<AdminCommand, { command: 'create-user' }>
+/** What argv says: `create-user` may leave the password out, to be read from standard input. */
+export type ParsedAdminCommand = Exclude<AdminCommand, CreateUser> | (Omit<CreateUser, 'password'> & { password?: string })
+
 export interface AdminResult {
   /** Printed on stdout as one JSON line. */
   output: Record<string, string>
@@ -92,8 +96,11 @@ Commands:
                 (a token with every scope).
   create-token  --org ORGANIZATION_ID [--scopes a,b,…] [--comment TEXT]
                 Create an access token (every scope unless --scopes is given). Prints {"access_token": "…"}.
-  create-user   --email EMAIL --password PASSWORD --org ORGANIZATION_ID
+  create-user   --email EMAIL --org ORGANIZATION_ID [--password PASSWORD]
                 Create a dashboard user (or give an existing one access). Prints {"user_id": "…", "email": "…"}.
+                The password is asked for (not echoed) on a terminal, or read from the first line of
+                standard input when piped: printf '%s\n' "$PW" | npm run --silent admin -- create-user …
+                --password works too, but the password then shows in shell history and the process list.
 
 Options:
   -h, --help    Show this help.
@@ -113,7 +120,7 @@ type CommandName = keyof typeof OPTIONS
 const isCommandName = (s: string | undefined): s is CommandName => s !== undefined && Object.hasOwn(OPTIONS, s)
 
 /** argv (after the script name) → a command, or `'help'`. Throws `UsageError`. */
-export function parseAdminArgs(argv: string[]): AdminCommand | 'help' {
+export function parseAdminArgs(argv: string[]): ParsedAdminCommand | 'help' {
   if (argv.length === 0) throw new UsageError('no command given')
   if (argv[0] === 'help' || argv.some((a) => a === '--help' || a === '-h')) return 'help'
   const [name, ...rest] = argv
@@ -151,7 +158,7 @@ export function parseAdminArgs(argv: string[]): AdminCommand | 'help' {
       return { command: name, organization_id, ...(scopes ? { scopes } : {}), ...(values.comment !== undefined ? { comment: values.comment } : {}) }
     }
     case 'create-user':
-      return { command: name, email: required('email'), password: required('password'), organization_id: orgId() }
+      return { command: name, email: required('email'), organization_id: orgId(), ...(values.password !== undefined ? { password: values.password } : {}) }
   }
 }
 

@@ -1,6 +1,7 @@
 // The admin CLI: `npm run --silent admin -- <command> [options]`. See USAGE in ./commands.
 import { ConfigError, loadConfig } from '../config'
-import { USAGE, UsageError, errorMessage, formatOutput, parseAdminArgs } from './commands'
+import { USAGE, UsageError, errorMessage, formatOutput, parseAdminArgs, type AdminCommand } from './commands'
+import { readPassword } from './password-input'
 import { AdminCommandError, executeAdminCommand } from './execute'
 
 // stdout carries exactly one JSON line, so scripts can parse it: anything else a library prints goes to stderr.
@@ -31,6 +32,15 @@ async function main(argv: string[]): Promise<void> {
     await new Promise<void>((resolve) => writeStdout(USAGE, () => resolve()))
     return
   }
+  if (command.command === 'create-user') {
+    if (command.password !== undefined) {
+      process.stderr.write('kassa admin: warning: --password shows up in your shell history and in the process list; leave it out to be asked for the password (or pipe it on standard input).\n')
+    } else {
+      const password = await readPassword(process.stdin, process.stderr).catch((err: Error) => fail(EXIT_USAGE, `create-user: ${err.message}`))
+      if (password === '') fail(EXIT_USAGE, 'create-user: no password given (type it at the prompt, or pipe it on standard input)\nRun with --help for usage.')
+      command = { ...command, password }
+    }
+  }
 
   let config
   try {
@@ -41,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   try {
-    const result = await executeAdminCommand(config, command, { onWait: (m) => process.stderr.write(`kassa admin: ${m}\n`) })
+    const result = await executeAdminCommand(config, command as AdminCommand, { onWait: (m) => process.stderr.write(`kassa admin: ${m}\n`) })
     for (const note of result.notes) process.stderr.write(`kassa admin: note: ${note}\n`)
     await new Promise<void>((resolve) => writeStdout(`${formatOutput(result.output)}\n`, () => resolve()))
   } catch (err) {

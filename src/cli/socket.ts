@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs'
+import { chmodSync, closeSync, openSync, statSync, unlinkSync } from 'node:fs'
+import { ensurePrivateDir } from '../lib/data-dir'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { relative, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -266,7 +267,7 @@ export async function acquireAdminSocket(opts: {
   handler: AdminHandler
   onError?: (err: unknown, command: AdminCommand) => void
 }): Promise<AcquireResult> {
-  mkdirSync(opts.dataDir, { recursive: true })
+  ensurePrivateDir(opts.dataDir)
   const path = adminSocketPath(opts.dataDir)
   for (let attempt = 0; attempt < 50; attempt++) {
     const { server, connections, drain } = serve(opts.holder, opts.handler, opts.onError)

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
+import { ensurePrivateDir } from '../lib/data-dir'
 import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely'
 import pg from 'pg'
 import { PGliteDialect } from './pglite-dialect'
@@ -58,7 +59,7 @@ function preparesMarkedStatements(client: pg.PoolClient): void {
 
 /** The embedded database. `dataDir` undefined means in memory (tests). */
 export async function openPGlite(dataDir?: string): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true })
+  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const pglite = await PGlite.create(dataDir)
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) })
   return { db, kind: 'pglite', close: () => db.destroy() }
@@ -68,7 +69,9 @@ export async function openDatabase(
   config: { databaseUrl: string | undefined; dataDir: string },
   opts: { onError?: (err: Error) => void } = {},
 ): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl, opts) : openPGlite(`${config.dataDir}/pglite`)
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, opts)
+  ensurePrivateDir(config.dataDir)
+  return openPGlite(`${config.dataDir}/pglite`)
 }
 
 const MIGRATION_LOCK_ID = 72_617_001

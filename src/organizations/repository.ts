@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Executor } from '../db/index'
 import { applySorting, fetchPage } from '../db/helpers'
 import type { NewRow, Row, RowUpdate } from '../db/types'
@@ -49,6 +50,11 @@ export async function findUserByEmail(db: Executor, email: string) {
     .executeTakeFirst()
 }
 
+/** Replaces the hash only if it is still `previous`: a password changed meanwhile is never overwritten. */
+export async function replacePasswordHash(db: Executor, userId: string, previous: string, next: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: next }).where('id', '=', userId).where('password_hash', '=', previous).execute()
+}
+
 export async function linkUserToOrganization(db: Executor, userId: string, organizationId: string, now: Date) {
   await db
     .insertInto('user_organizations')
@@ -73,15 +79,23 @@ export async function listAccessTokens(db: Executor, organizationId: string, sor
   }>
 }
 
-export async function updateAccessToken(db: Executor, organizationId: string, id: string, patch: RowUpdate<'access_tokens'>) {
-  return db
+/**
+ * Changes a live token of the organization; with `withinScopes`, only if every scope the token holds is in
+ * that list (checked by the update itself, so a concurrent change cannot slip a wider token past it).
+ */
+export async function updateAccessToken(db: Executor, organizationId: string, id: string, patch: RowUpdate<'access_tokens'>, withinScopes?: readonly string[]) {
+  let q = db
     .updateTable('access_tokens')
     .set(patch)
     .where('id', '=', id)
     .where('organization_id', '=', organizationId)
     .where('revoked_at', 'is', null)
-    .returning(tokenColumns)
-    .executeTakeFirst()
+  if (withinScopes) q = q.where(sql<boolean>`scopes <@ ${sql.val([...withinScopes])}::text[]`)
+  return q.returning(tokenColumns).executeTakeFirst()
+}
+
+export async function findLiveAccessToken(db: Executor, organizationId: string, id: string) {
+  return liveTokens(db, organizationId).select(tokenColumns).where('id', '=', id).executeTakeFirst()
 }
 
 /** The organizations a user belongs to, oldest membership first. */

@@ -76,6 +76,8 @@ export const organizationAccessTokenRoutes: FastifyPluginAsyncZod<{ deps: Deps }
     schema: {
       tags,
       summary: 'Update Organization Access Token',
+      description:
+        "A token changes only tokens whose every scope it holds, and grants only scopes it holds: 403 `NotPermitted` otherwise. (Polar lets only a dashboard user manage tokens; Kassa also lets a token do so, never beyond its own scopes.)",
       params: IdParams,
       body: OrganizationAccessTokenUpdate,
       response: { 200: OrganizationAccessToken, 404: ErrorBody, ...commonErrors },
@@ -87,7 +89,7 @@ export const organizationAccessTokenRoutes: FastifyPluginAsyncZod<{ deps: Deps }
     schema: {
       tags,
       summary: 'Delete Organization Access Token',
-      description: 'Revokes the token: the next request with it is a 401.',
+      description: 'Revokes the token: the next request with it is a 401. A token revokes only tokens whose every scope it holds: 403 `NotPermitted` otherwise.',
       params: IdParams,
       response: { 204: z.null(), 404: ErrorBody, ...commonErrors },
     },

@@ -3,7 +3,7 @@ import { NotPermitted, ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
 import { emailProblem } from '../lib/email'
-import { hashPassword } from '../lib/password'
+import { hashPassword, needsRehash } from '../lib/password'
 import * as repo from './repository'
 import type {
   Organization,
@@ -115,6 +115,12 @@ export function assertOwnOrganization(auth: AuthContext, organizationId: string 
 /** A user by email (case-insensitive), with the password hash, for the dashboard login. */
 export const findUserForLogin = (deps: Pick<Deps, 'db'>, email: string) => repo.findUserByEmail(deps.db, email)
 
+/** After a login with the right password: a hash made with weaker parameters is made again at today's. */
+export async function upgradePasswordHash(deps: Pick<Deps, 'db'>, user: { id: string; password_hash: string }, password: string): Promise<void> {
+  if (!needsRehash(user.password_hash)) return
+  await repo.replacePasswordHash(deps.db, user.id, user.password_hash, await hashPassword(password))
+}
+
 /** The organizations a dashboard user belongs to, oldest membership first. */
 export const listUserOrganizations = (deps: Pick<Deps, 'db'>, userId: string) => repo.listUserOrganizations(deps.db, userId)
 
@@ -219,20 +225,40 @@ export async function createAccessTokenFor(deps: ServiceDeps, auth: AuthContext,
   return { organization_access_token: toAccessToken(row), token }
 }
 
+/** Every scope `granted` covers (a `:write` covers its `:read`). */
+const coveredScopes = (granted: ReadonlySet<string>) => ALL_SCOPES.filter((s) => hasScope(granted, s))
+
+/**
+ * Changes (or revokes) another token only when the caller holds every scope that token holds: a narrow token
+ * can neither widen a token nor downgrade or revoke one more powerful than itself.
+ */
+async function changeTokenWithin(deps: ServiceDeps, auth: AuthContext, id: string, patch: Parameters<typeof repo.updateAccessToken>[3], verb: string) {
+  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, patch, coveredScopes(auth.scopes))
+  if (row) return row
+  const target = await repo.findLiveAccessToken(deps.db, auth.organizationId, id)
+  if (!target) throw new ResourceNotFound()
+  const missing = target.scopes.filter((s) => !hasScope(auth.scopes, s as Scope))
+  throw new NotPermitted(`A token cannot ${verb} a token with scopes it does not have: ${missing.join(', ')}.`)
+}
+
 export async function updateAccessToken(deps: ServiceDeps, auth: AuthContext, id: string, input: OrganizationAccessTokenUpdate) {
   if (input.scopes != null) assertCanGrant(auth, input.scopes)
-  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, {
-    ...(input.comment != null ? { comment: input.comment } : {}),
-    ...(input.scopes != null ? { scopes: input.scopes } : {}),
-    modified_at: deps.clock.now(),
-  })
-  if (!row) throw new ResourceNotFound()
+  const row = await changeTokenWithin(
+    deps,
+    auth,
+    id,
+    {
+      ...(input.comment != null ? { comment: input.comment } : {}),
+      ...(input.scopes != null ? { scopes: input.scopes } : {}),
+      modified_at: deps.clock.now(),
+    },
+    'update',
+  )
   return toAccessToken(row)
 }
 
 /** Revokes at once: the next request with the token is a 401. */
 export async function revokeAccessToken(deps: ServiceDeps, auth: AuthContext, id: string): Promise<void> {
   const now = deps.clock.now()
-  const row = await repo.updateAccessToken(deps.db, auth.organizationId, id, { revoked_at: now, modified_at: now })
-  if (!row) throw new ResourceNotFound()
+  await changeTokenWithin(deps, auth, id, { revoked_at: now, modified_at: now }, 'revoke')
 }

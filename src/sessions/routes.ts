@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Deps } from '../deps'
 import { dashboardSessionOf, sessionOf, sessionToken } from '../auth/hooks'
 import { ErrorBody, ValidationErrorBody } from '../http/schemas'
-import { clearedSessionCookie, sessionCookie } from './cookie'
+import { clearedSessionCookie, isHttps, sessionCookie } from './cookie'
 import { DashboardSession, LoginRequest, SwitchOrganizationRequest } from './schemas'
 import * as service from './service'
 
@@ -14,7 +14,7 @@ const csrf =
 
 /** Kassa's own endpoints for its dashboard: log in with email and password, then call `/v1` with the session cookie. */
 export const sessionRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
-  const secure = deps.config.publicUrl.startsWith('https:')
+  const secure = isHttps(deps.config.publicUrl)
 
   // These answers carry a CSRF token or set the session cookie: never stored by any cache.
   app.addHook('onSend', async (_request, reply) => {
@@ -26,14 +26,14 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, 
       tags,
       summary: 'Log In',
       description:
-        'Sets the `kassa_session` cookie (HttpOnly, SameSite=Lax, Path=/, Secure when PUBLIC_URL is https; 14 days) and answers the session. ' +
-        'A wrong email and a wrong password get the same 401. At most 10 failed attempts per email and per client IP in 15 minutes: then 429 with `Retry-After`.',
+        'Sets the session cookie (HttpOnly, SameSite=Lax, Path=/, 14 days): `kassa_session`, or `__Host-kassa_session` (Secure) when PUBLIC_URL is https; and answers the session. ' +
+        'A wrong email and a wrong password get the same 401. Failed attempts are limited per email and client address (IPv6 by /64): 5 a minute, 10 in 15 minutes, 20 a day; and per client address, whatever the email: 30 in 15 minutes, 100 a day. Beyond, 429 with `Retry-After`. A success clears the failures of that email from that address; other addresses are never locked out.',
       security: [],
       body: LoginRequest,
       response: { 200: DashboardSession, 401: ErrorBody, 403: ErrorBody.describe('The user belongs to no organization.'), 422: ValidationErrorBody, 429: ErrorBody },
     },
   }, async (req, reply) => {
-    const { token, session } = await service.login(deps, { ...req.body, ip: req.ip, userAgent: req.headers['user-agent'], previousToken: sessionToken(req) })
+    const { token, session } = await service.login(deps, { ...req.body, ip: req.ip, userAgent: req.headers['user-agent'], previousToken: sessionToken(deps, req) })
     return reply.header('set-cookie', sessionCookie(token, new Date(session.expires_at), deps.clock.now(), secure)).send(session)
   })
 

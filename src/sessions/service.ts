@@ -3,8 +3,9 @@ import type { Deps } from '../deps'
 import { NotPermitted, ResourceNotFound, Unauthorized } from '../http/errors'
 import { iso } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
+import { clientKey } from '../lib/ip'
 import { hashPassword, verifyPassword } from '../lib/password'
-import { findUserForLogin, listUserOrganizations } from '../organizations/service'
+import { findUserForLogin, listUserOrganizations, upgradePasswordHash } from '../organizations/service'
 import { clearAttempts, takeAttempt, type Limit } from '../rate-limit/service'
 import * as repo from './repository'
 import type { DashboardSession, LoginRequest } from './schemas'
@@ -12,8 +13,23 @@ import type { DashboardSession, LoginRequest } from './schemas'
 type D = Pick<Deps, 'db' | 'clock'>
 
 export const SESSION_TTL_MS = 14 * 86_400_000
-export const LOGIN_WINDOW_MS = 15 * 60_000
-export const MAX_FAILED_LOGINS = 10
+/**
+ * Failed logins allowed before a 429 with `Retry-After`. Counted per email and client (an IPv4 address or an
+ * IPv6 /64) with widening windows, so each step of the back-off waits longer (a minute, a quarter of an hour,
+ * a day), and per client whatever the email (password spraying). Never per email alone: a guesser elsewhere
+ * must not lock the owner out, who logs in from another address as usual.
+ */
+export const LOGIN_LIMITS = {
+  perEmailAndClient: [
+    { max: 5, windowMs: 60_000 },
+    { max: 10, windowMs: 15 * 60_000 },
+    { max: 20, windowMs: 86_400_000 },
+  ],
+  perClient: [
+    { max: 30, windowMs: 15 * 60_000 },
+    { max: 100, windowMs: 86_400_000 },
+  ],
+} as const
 
 const loginLimited = (retryAfterSeconds: number) => {
   const minutes = Math.ceil(retryAfterSeconds / 60)
@@ -64,15 +80,16 @@ export interface LoginInput extends LoginRequest {
 /**
  * Email and password → a new session. Every attempt is recorded before the password is checked and counted
  * after, so parallel guesses (from any number of processes) never get past the limit; a success clears the
- * email's failures, an attempt refused for the limit is not recorded.
+ * email's failures from that client, an attempt refused for the limit is not recorded.
  */
 export async function login(deps: D, input: LoginInput): Promise<{ token: string; session: DashboardSession }> {
   const email = input.email.trim().toLowerCase()
   const now = deps.clock.now()
-  const emailKey = `login:email:${email}`
+  const client = clientKey(input.ip)
+  const emailKey = `login:email-client:${client}:${email}`
   const limits: Limit[] = [
-    { key: emailKey, max: MAX_FAILED_LOGINS, windowMs: LOGIN_WINDOW_MS },
-    { key: `login:ip:${input.ip}`, max: MAX_FAILED_LOGINS, windowMs: LOGIN_WINDOW_MS },
+    ...LOGIN_LIMITS.perEmailAndClient.map((l) => ({ key: emailKey, ...l })),
+    ...LOGIN_LIMITS.perClient.map((l) => ({ key: `login:client:${client}`, ...l })),
   ]
   const takeBack = await takeAttempt(deps, limits, { message: loginLimited })
 
@@ -82,6 +99,7 @@ export async function login(deps: D, input: LoginInput): Promise<{ token: string
 
   await takeBack()
   await clearAttempts(deps, emailKey)
+  await upgradePasswordHash(deps, user, input.password)
   const organizations = await listUserOrganizations(deps, user.id)
   if (organizations.length === 0) throw new NotPermitted('This user belongs to no organization.')
 
