@@ -17,6 +17,8 @@ import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
 import { registerAuth } from './auth/hooks'
+import { authenticateToken } from './organizations/service'
+import { authenticateSession } from './sessions/service'
 import { BODY_LIMIT, registerBodyParsing } from './http/body'
 import { registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
@@ -26,7 +28,7 @@ import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
 import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
-import { isHttps, sessionCookieName } from './sessions/cookie'
+import { isHttps, sessionCookieName } from './auth/cookie'
 import { sessionRoutes } from './sessions/routes'
 import { subscriptionRoutes } from './subscriptions/routes'
 import { webhookRoutes } from './webhooks/routes'
@@ -73,7 +75,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
   registerBodyParsing(app)
-  registerAuth(app, deps)
+  registerAuth(app, deps, { token: authenticateToken, session: authenticateSession })
 
   // Over https, browsers are told to use nothing else for a year (pages, cookies and the API alike).
   const hsts = isHttps(opts.config.publicUrl) ? 'max-age=31536000' : undefined

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createUser } from '../src/organizations/service'
-import { ALL_SCOPES } from '../src/organizations/scopes'
+import { ALL_SCOPES } from '../src/auth/scopes'
 import { FixedClock, createOrg, createTestApp, polarClient, tokenWithScopes, type TestContext, type TestOrg } from './helpers'
 
 const PASSWORD = 'correct horse battery staple'

@@ -1,12 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Deps } from '../deps'
-import { authenticateToken, type AuthContext } from '../organizations/service'
-import { ALL_SCOPES, hasScope, type Scope } from '../organizations/scopes'
-import { isHttps, readCookie, sessionCookieName } from '../sessions/cookie'
-import { authenticateSession, isValidCsrfToken, type SessionAuth } from '../sessions/service'
 import { NotPermitted, Unauthorized } from '../http/errors'
+import { isHttps, readCookie, sessionCookieName } from './cookie'
+import { isValidCsrfToken } from './csrf'
+import { ALL_SCOPES, hasScope, type Scope } from './scopes'
+import type { AuthContext, SessionAuth } from './types'
+
+/**
+ * How a token and a session cookie are checked, given by the composition root (src/app.ts): the
+ * organizations and sessions domains own those lookups, and their routes use these hooks, so the hooks
+ * cannot import them back.
+ */
+export interface Authenticators {
+  token(deps: AuthDeps, secret: string): Promise<AuthContext | undefined>
+  session(deps: AuthDeps, token: string): Promise<SessionAuth | undefined>
+}
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    authenticators: Authenticators
+  }
   interface FastifyRequest {
     authContext?: AuthContext
     dashboardSession?: { session: SessionAuth; token: string }
@@ -29,7 +42,8 @@ const SESSION_SCOPES: ReadonlySet<string> = new Set(ALL_SCOPES)
  * Authenticates before the body is even parsed (as Polar does: a bad token is a 401 whatever the
  * body), for every route that declares `config: { scope }` or `config: { session: true }`.
  */
-export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
+export function registerAuth(app: FastifyInstance, deps: AuthDeps, authenticators: Authenticators): void {
+  app.decorate('authenticators', authenticators)
   app.addHook('onRequest', async (request) => {
     const { scope, session } = request.routeOptions.config
     if (scope) await authorize(deps, request, scope)
@@ -55,7 +69,7 @@ async function bearerAuth(deps: AuthDeps, request: FastifyRequest): Promise<Auth
   const header = request.headers.authorization
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
   if (!match) throw new Unauthorized()
-  const auth = await authenticateToken(deps, match[1]!)
+  const auth = await request.server.authenticators.token(deps, match[1]!)
   if (!auth) throw new Unauthorized()
   return auth
 }
@@ -73,7 +87,7 @@ async function cookieAuth(deps: AuthDeps, request: FastifyRequest): Promise<Auth
 export async function sessionOf(deps: AuthDeps, request: FastifyRequest): Promise<{ session: SessionAuth; token: string } | undefined> {
   const token = sessionToken(deps, request)
   if (!token) return undefined
-  const session = await authenticateSession(deps, token)
+  const session = await request.server.authenticators.session(deps, token)
   if (!session) return undefined
   if (!SAFE_METHODS.has(request.method) && !isValidCsrfToken(token, request.headers['x-csrf-token'])) {
     throw new NotPermitted('Missing or invalid CSRF token.')

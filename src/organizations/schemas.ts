@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
-import { ALL_SCOPES } from './scopes'
+import { ALL_SCOPES } from '../auth/scopes'
 
 export const ScopeSchema = z.enum(ALL_SCOPES).describe('A scope, as Polar names it. A `:write` scope also grants the matching `:read`.')
 

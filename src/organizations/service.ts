@@ -4,6 +4,7 @@ import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { hashToken, newId, newSecret } from '../lib/ids'
 import { emailProblem } from '../lib/email'
 import { hashPassword, needsRehash } from '../lib/password'
+import type { AuthContext } from '../auth/types'
 import * as repo from './repository'
 import type {
   Organization,
@@ -13,17 +14,9 @@ import type {
   OrganizationAccessTokenUpdate,
   OrganizationListQuery,
 } from './schemas'
-import { ALL_SCOPES, hasScope, isScope, type Scope } from './scopes'
+import { ALL_SCOPES, hasScope, isScope, type Scope } from '../auth/scopes'
 
-export interface AuthContext {
-  organizationId: string
-  /** The access token that authenticated the request; null for a dashboard session. */
-  tokenId: string | null
-  /** The dashboard session (cookie) that authenticated the request, and its user. */
-  sessionId?: string
-  userId?: string
-  scopes: ReadonlySet<string>
-}
+export type { AuthContext }
 
 // `last_used_at` is written at most this often per token, so a busy integration costs no write per request.
 const LAST_USED_RESOLUTION_MS = 60_000

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Deps } from '../deps'
 import { dashboardSessionOf, sessionOf, sessionToken } from '../auth/hooks'
 import { ErrorBody, ValidationErrorBody } from '../http/schemas'
-import { clearedSessionCookie, isHttps, sessionCookie } from './cookie'
+import { clearedSessionCookie, isHttps, sessionCookie } from '../auth/cookie'
 import { DashboardSession, LoginRequest, SwitchOrganizationRequest } from './schemas'
 import * as service from './service'
 

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Deps } from '../deps'
 import { NotPermitted, ResourceNotFound, Unauthorized } from '../http/errors'
 import { iso } from '../http/schemas'
@@ -7,6 +7,8 @@ import { clientKey } from '../lib/ip'
 import { hashPassword, verifyPassword } from '../lib/password'
 import { findUserForLogin, listUserOrganizations, upgradePasswordHash } from '../organizations/service'
 import { clearAttempts, takeAttempt, type Limit } from '../rate-limit/service'
+import { csrfTokenFor, isValidCsrfToken } from '../auth/csrf'
+import type { SessionAuth } from '../auth/types'
 import * as repo from './repository'
 import type { DashboardSession, LoginRequest } from './schemas'
 
@@ -37,32 +39,12 @@ const loginLimited = (retryAfterSeconds: number) => {
 }
 
 /** A live dashboard session, as the cookie resolves it. */
-export interface SessionAuth {
-  sessionId: string
-  userId: string
-  email: string
-  organizationId: string
-  expiresAt: Date
-}
+export type { SessionAuth }
 
 // An unknown email costs a password check too, against this hash, so the answer takes as long as a wrong password.
 let dummyHash: Promise<string> | undefined
 const dummyPasswordHash = () => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')))
 
-/**
- * The CSRF token is derived from the session token (an HMAC keyed by it): nothing more to store, it dies with
- * the session, and knowing it reveals nothing about the cookie.
- */
-export function csrfTokenFor(sessionToken: string): string {
-  return createHmac('sha256', sessionToken).update('kassa csrf v1').digest('base64url')
-}
-
-export function isValidCsrfToken(sessionToken: string, provided: unknown): boolean {
-  if (typeof provided !== 'string') return false
-  const expected = Buffer.from(csrfTokenFor(sessionToken))
-  const given = Buffer.from(provided)
-  return given.length === expected.length && timingSafeEqual(given, expected)
-}
 
 export async function authenticateSession(deps: D, token: string): Promise<SessionAuth | undefined> {
   const row = await repo.findLiveSession(deps.db, hashToken(token), deps.clock.now())
