@@ -35,14 +35,6 @@ export const CustomFieldCheckboxProperties = z.object(formProps)
 export const CustomFieldSelectOption = z.object({ value: z.string().min(1).max(256), label: z.string().min(1).max(256) })
 export const CustomFieldSelectProperties = z.object({ ...formProps, options: z.array(CustomFieldSelectOption).min(1).max(100) })
 
-export const propertiesByType = {
-  text: CustomFieldTextProperties,
-  number: CustomFieldNumberProperties,
-  date: CustomFieldDateProperties,
-  checkbox: CustomFieldCheckboxProperties,
-  select: CustomFieldSelectProperties,
-} as const
-
 const Slug = z
   .string()
   .min(1)

@@ -7,10 +7,6 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   return constraint === undefined || e.constraint === constraint || (e.message ?? '').includes(constraint)
 }
 
-export function isForeignKeyViolation(err: unknown): boolean {
-  return (err as { code?: string })?.code === '23503'
-}
-
 /**
  * Applies `?sorting=` (already validated against `columns`) and a stable tiebreak on `id`.
  * `columns` maps each public sort property to a column or SQL expression.

@@ -240,11 +240,6 @@ export function isDiscountRedeemable(discount: Pick<Discount, 'starts_at' | 'end
   return discount.max_redemptions === null || discount.redemptions_count < discount.max_redemptions
 }
 
-/** Whether the discount applies to this product (no restriction means every product). */
-export function discountAppliesToProduct(discount: Pick<Discount, 'products'>, productId: string): boolean {
-  return discount.products.length === 0 || discount.products.some((p) => p.id === productId)
-}
-
 /**
  * Counts one redemption for a checkout, never past `max_redemptions` even under concurrent
  * confirms (a conditional update). False when the discount is used up or deleted.

@@ -9,9 +9,6 @@ export const COUNTRIES: readonly string[] = 'AD AE AF AG AI AL AM AO AQ AR AS AT
 export const US_STATES: ReadonlySet<string> = new Set('AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC'.split(' ').map((s) => `US-${s}`))
 export const CA_SUBDIVISIONS: ReadonlySet<string> = new Set('AB BC MB NB NL NS NT NU ON PE QC SK YT'.split(' ').map((s) => `CA-${s}`))
 
-const countrySet = new Set(COUNTRIES)
-export const isCountry = (code: string): boolean => countrySet.has(code)
-
 /** Polar's rule: a US or Canadian state gets its country prefix; other countries' states are free text. */
 export function normalizeState(country: string, state: string): { ok: true; state: string } | { ok: false; msg: string } {
   if (country !== 'US' && country !== 'CA') return { ok: true, state }

@@ -42,5 +42,3 @@ export function emailProblem(email: string): string | undefined {
   if (!TLD.test(labels.at(-1)!)) return 'The part after the @-sign is not valid. It is not within a valid top-level domain.'
   return undefined
 }
-
-export const isEmail = (email: string): boolean => emailProblem(email) === undefined

@@ -10,5 +10,3 @@ export const newSecret = (prefix: string): string => prefix + randomBytes(32).to
 /** Tokens are high-entropy, so a fast hash is enough to store them safely. */
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex')
 
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-export const isUuid = (v: string): boolean => UUID_RE.test(v)
