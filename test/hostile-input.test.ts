@@ -110,14 +110,15 @@ describe('hostile input on every public route', async () => {
     )
   })
 
-  it('JSON nested beyond 64 levels is refused before parsing, as an undecodable body', async () => {
+  // FastAPI (fastapi/routing.py `get_request_handler`) answers a body its decoder gives up on, other than bad JSON, with 400
+  it('JSON nested beyond 64 levels is refused before parsing, with FastAPI\'s 400 for a body it cannot parse', async () => {
     for (const [url, headers, n] of [[`/v1/checkouts/client/${await session()}`, {}, 30_000], ['/v1/products/', org.headers, 50_000], ['/v1/products/', org.headers, 65]] as const) {
       const r = await inject({ method: url.startsWith('/v1/products') ? 'POST' : 'PATCH', url, headers: { ...headers, 'content-type': 'application/json' }, payload: deep(n) })
-      expect(r.statusCode, `${url} ${n}`).toBe(422)
-      expect(r.json().detail[0]).toMatchObject({ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Nesting is deeper than 64 levels' } })
+      expect({ status: r.statusCode, body: r.json() }, `${url} ${n}`).toEqual({ status: 400, body: { error: 'BadRequest', detail: 'There was an error parsing the body' } })
     }
     // 64 levels parse (and then fail validation as any wrong shape does)
     const ok = await inject({ method: 'POST', url: '/v1/products/', headers: { ...org.headers, 'content-type': 'application/json' }, payload: deep(64) })
+    expect(ok.statusCode).toBe(422)
     expect(ok.json().detail[0].type).not.toBe('json_invalid')
   })
 
@@ -136,7 +137,7 @@ describe('hostile input on every public route', async () => {
   it('malformed JSON is the same 422 json_invalid', async () => {
     const r = await inject({ method: 'PATCH', url: `/v1/checkouts/client/${await session()}`, headers: { 'content-type': 'application/json' }, payload: '{"customer_email":' })
     expect(r.statusCode).toBe(422)
-    expect(r.json().detail[0]).toMatchObject({ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {} })
+    expect(r.json().detail[0]).toMatchObject({ type: 'json_invalid', loc: ['body', 18], msg: 'JSON decode error', input: {} })
   })
 
   it('error echoes are bounded, whatever the input', () => {

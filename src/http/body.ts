@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { RequestValidationError } from './errors'
+import { ApiError, RequestValidationError } from './errors'
 
 /** Bodies on the routes anyone can call without a token (the buyer's client endpoints, the page's form, login). */
 export const ANONYMOUS_BODY_LIMIT = 64 * 1024
@@ -32,14 +32,31 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false
 }
 
-/** The 422 Polar (FastAPI) gives a body it cannot decode; Kassa's malformed-JSON answer too. */
-export const jsonInvalid = (error: string) =>
-  new RequestValidationError([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error } }], 'schema')
+/**
+ * The 422 Polar (FastAPI) gives a body it cannot decode, `loc` naming the character where decoding
+ * stopped (Node's parser says "at position N"; 0 when it does not).
+ */
+export const jsonInvalid = (error: string, length?: number) => {
+  const at = /at position (\d+)/.exec(error)?.[1]
+  const pos = at !== undefined ? Number(at) : /end of JSON input/.test(error) && length !== undefined ? length : 0
+  return new RequestValidationError([{ type: 'json_invalid', loc: ['body', pos], msg: 'JSON decode error', input: {}, ctx: { error } }], 'schema')
+}
+
+/**
+ * FastAPI's answer when decoding fails for another reason than bad JSON (Python's decoder gives up on
+ * deep nesting with a RecursionError): a 400 "There was an error parsing the body". Kassa stops at
+ * MAX_JSON_DEPTH, far sooner than Python's ~1000 levels, and answers the same.
+ */
+export class BodyParseError extends ApiError {
+  constructor() {
+    super(400, 'BadRequest', 'There was an error parsing the body')
+  }
+}
 
 /**
  * How bodies are read, for every route: the anonymous routes take at most 64 KB, the others 1 MB (an
- * over-long body is a 413, see error-handler.ts); JSON nested beyond MAX_JSON_DEPTH is refused as
- * undecodable before JSON.parse; an empty JSON body is no body (FastAPI does the same, so a `DELETE` sent
+ * over-long body is a 413, see error-handler.ts); JSON nested beyond MAX_JSON_DEPTH is refused (400,
+ * as FastAPI) before JSON.parse; an empty JSON body is no body (FastAPI does the same, so a `DELETE` sent
  * with `Content-Type: application/json` and nothing else works), and a route that needs a body then says
  * `Field required`.
  */
@@ -52,7 +69,18 @@ export function registerBodyParsing(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string
     if (text.trim() === '') return done(null, undefined)
-    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(jsonInvalid(`Nesting is deeper than ${MAX_JSON_DEPTH} levels`), undefined)
-    return parseJson(request, text, done)
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new BodyParseError(), undefined)
+    return parseJson(request, text, (err, value) => {
+      if (!err) return done(null, value)
+      // Fastify's parser drops the decoder's message; only on this failure path, ask the decoder again
+      // where it stopped (a body it decodes carries a forbidden `__proto__`/`constructor` key instead).
+      let reason = 'Object contains forbidden prototype property'
+      try {
+        JSON.parse(text)
+      } catch (e) {
+        reason = (e as Error).message
+      }
+      return done(jsonInvalid(reason, text.length), undefined)
+    })
   })
 }
