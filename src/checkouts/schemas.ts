@@ -34,11 +34,13 @@ export const AddressInput = z
       .preprocess((c) => (typeof c === 'string' && c.length <= 8 ? c.toUpperCase() : c), z.enum(COUNTRIES as [string, ...string[]]))
       .describe('ISO 3166-1 alpha-2 country code.'),
   })
-  .transform((a, ctx) => {
+  .transform((input, ctx) => {
+    // every field present, null when not given, as Polar's Address model serializes
+    const a = { line1: input.line1 ?? null, line2: input.line2 ?? null, postal_code: input.postal_code ?? null, city: input.city ?? null, state: input.state ?? null, country: input.country }
     if (!a.state) return a
     const r = normalizeState(a.country, a.state)
     if (r.ok) return { ...a, state: r.state }
-    ctx.issues.push({ code: 'custom', message: r.msg, params: { type: 'value_error' }, input: a })
+    ctx.issues.push({ code: 'custom', message: r.msg, params: { type: 'value_error' }, input })
     return z.NEVER
   })
 export const Address = z.object({
