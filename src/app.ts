@@ -16,6 +16,7 @@ import { customFieldRoutes } from './custom-fields/routes'
 import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
+import { registerApiVersion } from './http/api-version'
 import { registerAuth } from './http/auth'
 import { registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
@@ -68,6 +69,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setValidatorCompiler(zodValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
+  registerApiVersion(app)
   registerAuth(app, deps)
 
   app.addHook('onSend', async (request, reply) => {
