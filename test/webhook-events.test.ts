@@ -45,7 +45,7 @@ describe('webhook events of a purchase', async () => {
     const endpoint = await polar.webhooks.createWebhookEndpoint({
       url: receiverUrl.replace('/hook', path),
       format: 'raw',
-      events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.paid', 'subscription.created', 'subscription.active', 'customer.created', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'] as never, // the last three are Kassa's own: the SDK's enum lacks them
+      events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.updated', 'order.paid', 'subscription.created', 'subscription.active', 'subscription.updated', 'customer.created', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'] as never, // the last three are Kassa's own: the SDK's enum lacks them
     })
     return { org, polar, secret: endpoint.secret, path }
   }
@@ -77,7 +77,7 @@ describe('webhook events of a purchase', async () => {
     await settle()
     const { types, bodies } = await events(secret, path)
     // Per-endpoint ordering is not promised (deliveries run concurrently): compare as a multiset.
-    expect([...types].sort()).toEqual(['checkout_link.created', 'checkout.created', 'checkout.updated', 'customer.created', 'order.created', 'order.paid', 'checkout.updated'].sort())
+    expect([...types].sort()).toEqual(['checkout_link.created', 'checkout.created', 'checkout.updated', 'customer.created', 'order.created', 'order.updated', 'order.paid', 'checkout.updated'].sort())
     const order = bodies.find((b) => b.type === 'order.paid')!.data
     expect(order).toMatchObject({ status: 'paid', total_amount: 1200, metadata: { from: 'link', utm_source: 'news' } })
     expect(bodies.filter((b) => b.type === 'checkout.updated').map((b) => b.data.status).sort()).toEqual(['confirmed', 'succeeded'])
@@ -100,6 +100,9 @@ describe('webhook events of a purchase', async () => {
     expect(types.filter((t) => t === 'subscription.created')).toHaveLength(2)
     expect(types.filter((t) => t === 'subscription.active')).toHaveLength(2)
     expect(types.filter((t) => t === 'order.paid')).toHaveLength(2)
+    // As Polar: each new subscription also sends subscription.updated, each paid order order.updated.
+    expect(types.filter((t) => t === 'subscription.updated')).toHaveLength(2)
+    expect(types.filter((t) => t === 'order.updated')).toHaveLength(2)
   })
 
   it('expiry sends checkout.expired; link updates and deletes send checkout_link.*', async () => {

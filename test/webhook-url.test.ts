@@ -89,3 +89,18 @@ describe('webhook URL policy', () => {
     expect(ok).toBe('10.0.0.1')
   })
 })
+
+describe('webhook endpoint events', async () => {
+  const { createOrg, createTestApp } = await import('./helpers')
+  const { WebhookEventType } = await import('@polar-sh/sdk/models/components/webhookeventtype.js')
+  const ctx = await createTestApp()
+  it("accepts every event type Polar has (the SDK's enum and the server's discount.* and subscription.cycled)", async () => {
+    const org = await createOrg(ctx)
+    const events = [...Object.values(WebhookEventType), 'subscription.cycled', 'discount.created', 'discount.updated', 'discount.deleted']
+    const res = await ctx.app.inject({ method: 'POST', url: '/v1/webhooks/endpoints', headers: org.headers, payload: { url: 'https://93.184.215.14/h', format: 'raw', events } })
+    expect(res.statusCode, res.body).toBe(201)
+    expect([...res.json().events].sort()).toEqual([...new Set(events)].sort())
+    const patch = await ctx.app.inject({ method: 'PATCH', url: `/v1/webhooks/endpoints/${res.json().id}`, headers: org.headers, payload: { events: ['discount.deleted', 'member.updated'] } })
+    expect(patch.statusCode, patch.body).toBe(200)
+  })
+})
