@@ -17,6 +17,7 @@ import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
 import { registerAuth } from './auth/hooks'
+import { registerApiVersion } from './http/api-version'
 import { authenticateToken } from './organizations/service'
 import { authenticateSession } from './sessions/service'
 import { BODY_LIMIT, registerBodyParsing } from './http/body'
@@ -75,6 +76,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandler(app)
   registerBodyParsing(app)
+  registerApiVersion(app)
   registerAuth(app, deps, { token: authenticateToken, session: authenticateSession })
 
   // Over https, browsers are told to use nothing else for a year (pages, cookies and the API alike).

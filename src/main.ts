@@ -81,6 +81,9 @@ async function main() {
   })
   app = await buildApp({ config, database })
   const log = app.log
+  if (config.webhooksAllowInsecure) {
+    log.warn('WEBHOOKS_ALLOW_INSECURE is on: webhooks may be sent over http and to loopback and private addresses (never link-local or cloud metadata). Turn it off in production.')
+  }
   const applied = await migrate(database)
   if (applied.length) log.info({ migrations: applied }, 'database migrated')
 

@@ -61,12 +61,16 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     if (sub?.created) {
       await emitEvent(tx, { organizationId: org, type: 'subscription.created', data: sub.subscription, now })
       if (sub.subscription.status === 'active') await emitEvent(tx, { organizationId: org, type: 'subscription.active', data: sub.subscription, now })
+      // Polar (subscription/service.py) sends `subscription.updated` right after creation too: integrations rely on it.
+      await emitEvent(tx, { organizationId: org, type: 'subscription.updated', data: sub.subscription, now })
     }
     // A trial's first order is free: the first charge comes when the trial ends.
     const charged = trial ? { ...row, amount: 0, discount_amount: 0, net_amount: 0, tax_amount: 0, total_amount: 0 } : row
     const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, now })
     if (order.created) {
+      // Polar's order/service.py `_on_order_created`: a paid order is created, then updated (to paid), then paid.
       await emitEvent(tx, { organizationId: org, type: 'order.created', data: order.order, now })
+      await emitEvent(tx, { organizationId: org, type: 'order.updated', data: order.order, now })
       await emitEvent(tx, { organizationId: org, type: 'order.paid', data: order.order, now })
     }
     const succeeded = await repo.updateCheckout(tx, checkoutId, { status: 'succeeded', customer_id: customer.id, modified_at: now })

@@ -5,6 +5,7 @@ import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
 import { getProductsByIds, toProductBase } from '../products/service'
+import { emitEvent } from '../webhooks/service'
 import * as repo from './repository'
 import type { Discount, DiscountCreate, DiscountListQuery, DiscountUpdate } from './schemas'
 
@@ -120,7 +121,10 @@ export async function createDiscount(deps: D, auth: AuthContext, input: Discount
       throw err
     }
     await repo.replaceDiscountProducts(tx, id, productIds)
-    return (await hydrate(tx, [row]))[0]!
+    const discount = (await hydrate(tx, [row]))[0]!
+    // Polar's discount/service.py sends discount.created|updated|deleted from the API.
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'discount.created', data: discount, now: deps.clock.now() })
+    return discount
   })
 }
 
@@ -198,13 +202,20 @@ export async function updateDiscount(deps: D, auth: AuthContext, id: string, inp
       throw err
     }
     if (!row) throw new ResourceNotFound()
-    return (await hydrate(tx, [row]))[0]!
+    const discount = (await hydrate(tx, [row]))[0]!
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'discount.updated', data: discount, now: deps.clock.now() })
+    return discount
   })
 }
 
 export async function deleteDiscount(deps: D, auth: AuthContext, id: string): Promise<void> {
-  const deleted = await repo.softDeleteDiscount(deps.db, auth.organizationId, id, deps.clock.now())
-  if (!deleted) throw new ResourceNotFound()
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const discount = await getDiscountById(tx, auth.organizationId, id)
+    const deleted = await repo.softDeleteDiscount(tx, auth.organizationId, id, now)
+    if (!deleted || !discount) throw new ResourceNotFound()
+    await emitEvent(tx, { organizationId: auth.organizationId, type: 'discount.deleted', data: discount, now })
+  })
 }
 
 /** For checkouts: a live discount of the organization, by id, in the API shape. */

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, queryBoolean, stringList } from '../http/schemas'
 
 /**
- * Event types Kassa emits. The first ten are Polar's, with Polar's payloads; the `checkout_link.*` ones are
+ * Event types Kassa emits. The first twelve are Polar's, with Polar's payloads; the `checkout_link.*` ones are
  * Kassa's own (Polar has no checkout-link events), so `validateEvent` from `@polar-sh/sdk/webhooks`
  * verifies their signature but then refuses them as an unknown type.
  */
@@ -11,19 +11,25 @@ export const EMITTED_EVENT_TYPES = [
   'checkout.updated',
   'checkout.expired',
   'order.created',
+  'order.updated',
   'order.paid',
   'subscription.created',
   'subscription.active',
+  'subscription.updated',
   'customer.created',
   'product.created',
   'product.updated',
+  'discount.created',
+  'discount.updated',
+  'discount.deleted',
   'checkout_link.created',
   'checkout_link.updated',
   'checkout_link.deleted',
 ] as const
 
 /**
- * Polar's other event types: accepted in an endpoint's `events` (so a Polar integration's endpoint
+ * Polar's other event types (server/polar/models/webhook_endpoint.py `WebhookEventType`, a superset of
+ * @polar-sh/sdk 0.49.0's enum, which lacks `subscription.cycled` and `discount.*`): accepted in an endpoint's `events` (so a Polar integration's endpoint
  * set-up works unchanged), never emitted by Kassa.
  */
 const POLAR_ONLY_EVENT_TYPES = [
@@ -36,10 +42,9 @@ const POLAR_ONLY_EVENT_TYPES = [
   'member.created',
   'member.updated',
   'member.deleted',
-  'order.updated',
   'order.refunded',
-  'subscription.updated',
   'subscription.canceled',
+  'subscription.cycled',
   'subscription.uncanceled',
   'subscription.revoked',
   'subscription.past_due',
@@ -85,7 +90,7 @@ const Url = z
   .max(2083)
   .describe(
     'Where events are POSTed. Must be `https`, and must not resolve to a loopback, private or link-local address. ' +
-      'With `WEBHOOKS_ALLOW_INSECURE=1` (the embedded/demo default) `http` to localhost or a loopback address is allowed too, and any address may be used.',
+      'With `WEBHOOKS_ALLOW_INSECURE=1` (the embedded/demo default) loopback and private addresses are allowed too, and `http` to them; link-local and cloud-metadata addresses never.',
   )
 
 export const WebhookEndpointCreate = z

@@ -93,7 +93,7 @@ export function postWebhook(
           method: 'POST',
           agent: agents[url.protocol as 'http:' | 'https:'],
           headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': USER_AGENT },
-          ...(policy === 'any' ? {} : { lookup: guardedLookup(policy) as never }),
+          lookup: guardedLookup(policy) as never,
           signal,
         },
         (res) => {
