@@ -46,7 +46,7 @@ describe('webhook events of a purchase', async () => {
     const endpoint = await polar.webhooks.createWebhookEndpoint({
       url: receiverUrl.replace('/hook', path),
       format: 'raw',
-      events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.updated', 'order.paid', 'subscription.created', 'subscription.active', 'subscription.updated', 'customer.created', 'discount.created', 'discount.updated', 'discount.deleted', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'] as never, // the last three are Kassa's own: the SDK's enum lacks them
+      events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.updated', 'order.paid', 'subscription.created', 'subscription.active', 'subscription.updated', 'customer.created', 'customer.updated', 'customer.state_changed', 'discount.created', 'discount.updated', 'discount.deleted', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'] as never, // the last three are Kassa's own: the SDK's enum lacks them
     })
     return { org, polar, secret: endpoint.secret, path }
   }
@@ -78,7 +78,7 @@ describe('webhook events of a purchase', async () => {
     await settle()
     const { types, bodies } = await events(secret, path)
     // Per-endpoint ordering is not promised (deliveries run concurrently): compare as a multiset.
-    expect([...types].sort()).toEqual(['checkout_link.created', 'checkout.created', 'checkout.updated', 'customer.created', 'order.created', 'order.updated', 'order.paid', 'checkout.updated'].sort())
+    expect([...types].sort()).toEqual(['checkout_link.created', 'checkout.created', 'checkout.updated', 'customer.created', 'customer.state_changed', 'order.created', 'order.updated', 'order.paid', 'checkout.updated'].sort())
     const order = bodies.find((b) => b.type === 'order.paid')!.data
     expect(order).toMatchObject({ status: 'paid', total_amount: 1200, metadata: { from: 'link', utm_source: 'news' } })
     expect(bodies.filter((b) => b.type === 'checkout.updated').map((b) => b.data.status).sort()).toEqual(['confirmed', 'succeeded'])
@@ -104,6 +104,29 @@ describe('webhook events of a purchase', async () => {
     // As Polar: each new subscription also sends subscription.updated, each paid order order.updated.
     expect(types.filter((t) => t === 'subscription.updated')).toHaveLength(2)
     expect(types.filter((t) => t === 'order.updated')).toHaveLength(2)
+  })
+
+  it('customer.updated when a returning customer gets a name; customer.state_changed carries the active subscriptions', async () => {
+    const { polar, secret, path } = await shop()
+    const product = await polar.products.create({ name: 'Pro', recurringInterval: 'month', prices: [{ amountType: 'fixed', priceAmount: 900 }] })
+    const guide = await polar.products.create({ name: 'Guide', prices: [{ amountType: 'fixed', priceAmount: 500 }] })
+    const buy = async (productId: string, name?: string) => {
+      const c = await polar.checkouts.create({ products: [productId], customerEmail: 'lin@example.com', ...(name ? { customerName: name } : {}) })
+      await polar.checkouts.clientConfirm({ clientSecret: c.clientSecret, checkoutConfirmStripe: { confirmationTokenId: 'tok_sandbox_success' } })
+      await settle()
+    }
+    await buy(guide.id) // a new customer: customer.created, customer.state_changed
+    await buy(product.id, 'Lin') // the name is filled in, and a subscription starts
+    await buy(guide.id) // nothing changes for the customer: no customer event
+    const { types, bodies } = await events(secret, path) // validateEvent parses customer.state_changed as Polar's CustomerState
+    expect(types.filter((t) => t === 'customer.created')).toHaveLength(1)
+    expect(types.filter((t) => t === 'customer.updated')).toHaveLength(1)
+    expect(bodies.find((b) => b.type === 'customer.updated')!.data).toMatchObject({ email: 'lin@example.com', name: 'Lin' })
+    const states = bodies.filter((b) => b.type === 'customer.state_changed').map((b) => b.data)
+    expect(states).toHaveLength(2)
+    const withSub = states.find((d) => d.active_subscriptions.length > 0)
+    expect(withSub).toMatchObject({ email: 'lin@example.com', name: 'Lin', active_subscriptions: [{ product_id: product.id, status: 'active', amount: 900 }], granted_benefits: [], active_meters: [] })
+    expect(states.find((d) => d.active_subscriptions.length === 0)).toMatchObject({ email: 'lin@example.com', name: null })
   })
 
   it('the discount API sends discount.created, discount.updated and discount.deleted, as Polar', async () => {

@@ -6,6 +6,7 @@ import { addInterval } from '../lib/time'
 import { createOrderForCheckout } from '../orders/service'
 import { sandboxProcessor } from '../payments/processor'
 import { createSubscriptionForCheckout } from '../subscriptions/service'
+import { customerState } from '../subscriptions/customer-state'
 import { emitEvent, hasSubscribers } from '../webhooks/service'
 import { activeTrial, loadContext, selectedProduct } from './context'
 import { emitCheckoutEvent } from './present'
@@ -42,7 +43,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
       return
     }
     const org = row.organization_id
-    const { customer, created: newCustomer } = await upsertCustomerForCheckout(tx, {
+    const { customer, created: newCustomer, updated: customerUpdated } = await upsertCustomerForCheckout(tx, {
       organizationId: row.organization_id,
       email: row.customer_email!,
       name: row.customer_name,
@@ -54,6 +55,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     })
     const trialEnd = trial ? addInterval(now, trial.interval, trial.count) : null
     if (newCustomer) await emitEvent(tx, { organizationId: org, type: 'customer.created', data: customer, now })
+    if (customerUpdated) await emitEvent(tx, { organizationId: org, type: 'customer.updated', data: customer, now })
     const sub = product.is_recurring
       ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, now })
       : null
@@ -72,6 +74,11 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
       await emitEvent(tx, { organizationId: org, type: 'order.created', data: order.order, now })
       await emitEvent(tx, { organizationId: org, type: 'order.updated', data: order.order, now })
       await emitEvent(tx, { organizationId: org, type: 'order.paid', data: order.order, now })
+    }
+    // Polar sends customer.state_changed after a customer is created or updated (customer/service.py `webhook`)
+    // and after a subscription starts (subscription/service.py); its job debounces them into one, as here.
+    if (newCustomer || customerUpdated || sub?.created) {
+      await emitEvent(tx, { organizationId: org, type: 'customer.state_changed', data: () => customerState(tx, customer), now })
     }
     const succeeded = await repo.updateCheckout(tx, checkoutId, { status: 'succeeded', customer_id: customer.id, modified_at: now })
     await emitCheckoutEvent(tx, deps, 'checkout.updated', succeeded, now, ctx)

@@ -79,7 +79,7 @@ export interface CustomerForCheckout {
  * back, so two settlements for one email end on the same customer and neither fails.
  * A customer without a name gets the one given here.
  */
-export async function upsertCustomerForCheckout(tx: Executor, input: CustomerForCheckout): Promise<{ customer: Customer; created: boolean }> {
+export async function upsertCustomerForCheckout(tx: Executor, input: CustomerForCheckout): Promise<{ customer: Customer; created: boolean; updated: boolean }> {
   const email = input.email.trim()
   if (!email) throw new Error('upsertCustomerForCheckout: an email is required')
   const name = input.name?.trim() || null
@@ -94,7 +94,7 @@ export async function upsertCustomerForCheckout(tx: Executor, input: CustomerFor
     metadata: JSON.stringify(input.metadata ?? {}),
     created_at: input.now,
   })
-  if (inserted) return { customer: toCustomer(inserted), created: true }
+  if (inserted) return { customer: toCustomer(inserted), created: true, updated: false }
 
   // Under READ COMMITTED the conflicting row is committed by now (the insert waited for it), and this
   // new statement sees it.
@@ -102,7 +102,7 @@ export async function upsertCustomerForCheckout(tx: Executor, input: CustomerFor
   if (!existing) throw new Error('upsertCustomerForCheckout: conflicting customer not visible (is the transaction READ COMMITTED?)')
   if (name && !existing.name) {
     const named = await repo.fillCustomerName(tx, existing.id, name, input.now)
-    if (named) return { customer: toCustomer(named), created: false }
+    if (named) return { customer: toCustomer(named), created: false, updated: true }
   }
-  return { customer: toCustomer(existing), created: false }
+  return { customer: toCustomer(existing), created: false, updated: false }
 }

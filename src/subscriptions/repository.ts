@@ -81,3 +81,8 @@ export async function listSubscriptions(db: Executor, organizationId: string, fi
   if (filter.statuses) q = filter.statuses.length ? q.where('status', 'in', filter.statuses) : q.where(sql<boolean>`false`)
   return fetchPage(q, (qb) => applySorting(qb.selectAll(), filter.sorting, sortable), page) as Promise<{ rows: SubscriptionRow[]; total: number }>
 }
+
+/** A customer's trialing and active subscriptions, oldest first (for the customer state). */
+export async function findActiveSubscriptionsOfCustomer(db: Executor, organizationId: string, customerId: string): Promise<SubscriptionRow[]> {
+  return ofOrganization(db, organizationId).where('customer_id', '=', customerId).where('status', 'in', ACTIVE).orderBy('started_at').orderBy('id').selectAll().execute()
+}

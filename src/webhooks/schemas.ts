@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, queryBoolean, stringList } from '../http/schemas'
 
 /**
- * Event types Kassa emits. The first twelve are Polar's, with Polar's payloads; the `checkout_link.*` ones are
+ * Event types Kassa emits. All but the `checkout_link.*` ones are Polar's, with Polar's payloads; the `checkout_link.*` ones are
  * Kassa's own (Polar has no checkout-link events), so `validateEvent` from `@polar-sh/sdk/webhooks`
  * verifies their signature but then refuses them as an unknown type.
  */
@@ -17,6 +17,8 @@ export const EMITTED_EVENT_TYPES = [
   'subscription.active',
   'subscription.updated',
   'customer.created',
+  'customer.updated',
+  'customer.state_changed',
   'product.created',
   'product.updated',
   'discount.created',
@@ -33,9 +35,7 @@ export const EMITTED_EVENT_TYPES = [
  * set-up works unchanged), never emitted by Kassa.
  */
 const POLAR_ONLY_EVENT_TYPES = [
-  'customer.updated',
   'customer.deleted',
-  'customer.state_changed',
   'customer_seat.assigned',
   'customer_seat.claimed',
   'customer_seat.revoked',
