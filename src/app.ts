@@ -21,7 +21,7 @@ import { registerApiVersion } from './http/api-version'
 import { authenticateToken } from './organizations/service'
 import { authenticateSession } from './sessions/service'
 import { BODY_LIMIT, registerBodyParsing } from './http/body'
-import { registerErrorHandler } from './http/error-handler'
+import { clientErrorHandler, frameworkErrors, registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
 import { genReqId, withLogSerializers } from './http/logging'
 import { systemClock, type Clock } from './lib/clock'
@@ -68,6 +68,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     requestIdHeader: false,
     genReqId,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>()
 
   // main.ts starts the job worker with the same deps and hands `wakeWorker` back through here.

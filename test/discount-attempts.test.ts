@@ -18,11 +18,16 @@ describe('wrong discount code limits', async () => {
   let n = 0
   const nextIp = () => `198.51.100.${++n}`
 
-  async function session(): Promise<{ polar: Polar; secret: string }> {
+  async function shop() {
     const org = await createOrg(ctx)
     const polar = await polarClient(app, org.token)
     const product = await polar.products.create({ name: 'Pack', prices: [{ amountType: 'fixed', priceAmount: 2000 }] })
     await polar.discounts.create({ name: 'Real', type: 'percentage', basisPoints: 1000, duration: 'once', code: 'REAL10' })
+    return { polar, product }
+  }
+  /** A new session, of a new shop unless one is given. */
+  async function session(of?: Awaited<ReturnType<typeof shop>>): Promise<{ polar: Polar; secret: string }> {
+    const { polar, product } = of ?? (await shop())
     const checkout = await polar.checkouts.create({ products: [product.id] })
     return { polar, secret: checkout.clientSecret }
   }
@@ -63,23 +68,26 @@ describe('wrong discount code limits', async () => {
     expect((await patch(secret, 'WRONG', ip)).statusCode).toBe(422)
   })
 
-  it(`a client address may try ${perClient} wrong codes across sessions; IPv6 counts by /64`, async () => {
+  it(`a client address may try ${perClient} wrong codes across one shop's sessions; IPv6 counts by /64; other shops are not affected`, async () => {
     const ip = nextIp()
+    const one = await shop()
     let tried = 0
     while (tried < perClient) {
-      const { secret } = await session()
+      const { secret } = await session(one)
       for (let i = 0; i < perCheckout && tried < perClient; i++, tried++) expect((await patch(secret, `NOPE${tried}`, ip)).statusCode).toBe(422)
     }
-    const { secret } = await session()
+    const { secret } = await session(one)
     expect((await patch(secret, 'NOPE', ip)).statusCode).toBe(429)
     expect((await patch(secret, 'NOPE', nextIp())).statusCode).toBe(422) // another address still may
+    expect((await patch((await session()).secret, 'NOPE', ip)).statusCode).toBe(422) // and so may this one at another shop
 
     const v6 = (i: number) => `2001:db8:${n + 100}:7::${i.toString(16)}`
+    const two = await shop()
     for (let i = 0; i < perClient; i++) {
-      const s = await session()
+      const s = await session(two)
       expect((await patch(s.secret, 'NOPE', v6(i + 1))).statusCode).toBe(422)
     }
-    const s = await session()
+    const s = await session(two)
     expect((await patch(s.secret, 'NOPE', v6(999))).statusCode).toBe(429) // same /64, new address
     expect((await patch(s.secret, 'NOPE', `2001:db8:${n + 100}:8::1`)).statusCode).toBe(422) // the next /64
   })

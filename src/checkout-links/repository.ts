@@ -103,6 +103,8 @@ export interface LinkForVisit {
  * discount, in a single indexed query (each round trip costs as much as the rest of the request).
  */
 export async function findLinkForVisit(db: Executor, clientSecret: string): Promise<LinkForVisit | undefined> {
+  // No secret has a NUL, which PostgreSQL text cannot even hold (it would refuse the query): not found.
+  if (clientSecret.includes('\0')) return undefined
   const res = await sql<LinkForVisit>`${sql.raw(preparedMarker('link_for_visit'))}
     select l.id, l.organization_id, o.name as organization_name, l.client_secret, l.allow_discount_codes,
       l.require_billing_address, l.success_url, l.return_url, l.trial_interval, l.trial_interval_count, l.seats, l.metadata,

@@ -32,14 +32,18 @@ export function fractionDigits(currency: string): number {
   return d
 }
 
-/** "12.50" or "12,50" typed by a buyer → minor units; undefined when not a number. */
+/**
+ * "12.50" or "12,50" typed by a buyer → minor units; undefined when it is not an amount of this currency.
+ * The decimal part may have at most the currency's minor digits (two for USD, none for JPY), so "5,000"
+ * (a thousands separator) or "5.999" is refused rather than read as $5.00 or rounded to $6.00.
+ */
 export function parseMajorAmount(input: string, currency: string): number | undefined {
   // Spaces and currency signs are dropped ("$ 12.50"); anything else (letters, exponents) is not a number here.
   const s = input.length > 64 ? '' : input.replace(/[\s\p{Sc}]/gu, '')
-  if (!/^\d+([.,]\d{1,3})?$/.test(s)) return undefined
-  const n = Number(s.replace(',', '.'))
   const digits = fractionDigits(currency.toUpperCase())
-  const minor = Math.round(n * 10 ** digits)
+  const m = /^(\d+)(?:[.,](\d+))?$/.exec(s)
+  if (!m || (m[2] !== undefined && (digits === 0 || m[2].length > digits))) return undefined
+  const minor = Number(m[1]) * 10 ** digits + Number((m[2] ?? '').padEnd(digits, '0') || 0)
   return Number.isSafeInteger(minor) ? minor : undefined
 }
 

@@ -27,6 +27,8 @@ export async function findCheckoutById(db: Executor, id: string, opts: { forUpda
 }
 
 export async function findCheckoutBySecret(db: Executor, clientSecret: string, opts: { forUpdate?: boolean } = {}) {
+  // No secret has a NUL, which PostgreSQL text cannot even hold (it would refuse the query): not found.
+  if (clientSecret.includes('\0')) return undefined
   let q = db.selectFrom('checkouts').selectAll().where('client_secret', '=', clientSecret)
   if (opts.forUpdate) q = q.forUpdate()
   return q.executeTakeFirst()

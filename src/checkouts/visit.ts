@@ -9,6 +9,7 @@ import { baseAmount, computeAmounts, customAmountIssue, isDiscountApplicable, ty
 import { CheckoutUpdatePublic } from './schemas'
 import * as repo from './repository'
 import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
+import { lookUpVisitCode } from './discount-attempts'
 import { checkoutUrl, emitCheckoutEvent } from './present'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
@@ -108,11 +109,13 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
   let discount: DiscountTerms | null = link.discount ? linkDiscountTerms(link.discount) : null
   const code = get('discount_code')?.trim()
   if (code && link.allow_discount_codes) {
-    const found = await findDiscountByCode(deps.db, link.organization_id, code)
-    if (found) {
-      const t = discountTerms(found)
-      if (isDiscountApplicable(t, selected.product.id, price.price_currency, now)) discount = t
-    }
+    // A code that does not apply counts as a wrong guess (the visit is otherwise an oracle for codes).
+    const usable = await lookUpVisitCode(deps, link.organization_id, visit.ip, async () => {
+      const found = await findDiscountByCode(deps.db, link.organization_id, code)
+      const t = found ? discountTerms(found) : null
+      return t && isDiscountApplicable(t, selected.product.id, price.price_currency, now) ? t : undefined
+    })
+    if (usable) discount = usable
   }
   const applicable = discount && isDiscountApplicable(discount, selected.product.id, price.price_currency, now) ? discount : null
 

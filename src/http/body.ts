@@ -63,6 +63,9 @@ export class BodyParseError extends ApiError {
 export function registerBodyParsing(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (route.bodyLimit === undefined && isAnonymousRoute(route.url ?? route.path)) route.bodyLimit = ANONYMOUS_BODY_LIMIT
+    // Request bodies are read as sent, as Polar's server does: a compressed body would make the limit
+    // count inflated bytes (a 194 KB gzip of 200 MB kept a request busy for seconds).
+    ;(route as { decompress?: false }).decompress = false
   })
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')

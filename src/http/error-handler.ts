@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { jsonInvalid } from './body'
 import { ApiError, PayloadTooLarge, RequestValidationError, TooManyRequests, UnsupportedMediaType } from './errors'
 
@@ -122,4 +122,30 @@ function toApiError(err: FastifyError): ApiError | undefined {
     return new ApiError(err.statusCode, 'BadRequest', err.message)
   }
   return undefined
+}
+
+/**
+ * The router's own refusals (a path that is not valid percent-encoding, a path parameter over the
+ * length limit), in Polar's format instead of Fastify's.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
+  reply.code(status).send({ error: status === 414 ? 'URITooLong' : 'BadRequest', detail: status === 414 ? 'The request URL is too long.' : 'The request URL is not valid.' })
+}
+
+/**
+ * What Node's HTTP parser refuses before any route runs (headers over the size limit, a malformed
+ * request, a timeout), answered in Polar's format on the socket, as Fastify's default does in its own.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, text, body] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', { error: 'RequestTimeout', detail: 'The request took too long to arrive.' }]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', { error: 'RequestHeaderFieldsTooLarge', detail: 'The request headers are too large.' }]
+        : [400, 'Bad Request', { error: 'BadRequest', detail: 'The request could not be read.' }]
+  const json = JSON.stringify(body)
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json\r\n\r\n${json}`)
+  socket.destroy(err)
 }

@@ -11,10 +11,19 @@ export function redactSecrets(text: string): string {
   return text.replace(SECRET, (_m, prefix: string, rest: string) => `${prefix}${rest.slice(0, KEEP)}…`)
 }
 
-/** pino's request serializer, with secrets in the URL cut short. */
+/** The URL as the router reads it (percent-escapes decoded), so an escaped secret is recognized too. */
+function decodedUrl(url: string): string {
+  try {
+    return decodeURIComponent(url)
+  } catch {
+    return url.replace(/%[0-9A-Fa-f]{2}/g, (e) => String.fromCharCode(Number.parseInt(e.slice(1), 16)))
+  }
+}
+
+/** pino's request serializer, with secrets in the URL cut short (also when the client escaped them). */
 export const logSerializers = {
   req(req: { method: string; url: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) {
-    return { method: req.method, url: redactSecrets(req.url), host: req.hostname, remoteAddress: req.ip, remotePort: req.socket?.remotePort }
+    return { method: req.method, url: redactSecrets(decodedUrl(req.url)), host: req.hostname, remoteAddress: req.ip, remotePort: req.socket?.remotePort }
   },
 }
 
