@@ -1,0 +1,44 @@
+import { createPolar } from 'polar-sdk-1/2026-10'
+import { describe, expect, it } from 'vitest'
+import { createOrg, createTestApp, listen } from './helpers'
+
+/*
+ * Issue 18, a first slice: Polar's SDK 1.x (installed beside 0.49.0 as the alias `polar-sdk-1`) pointed at Kassa
+ * the way its README says (`createPolar({ accessToken, baseUrl })` from the version module). 1.x sends
+ * `Content-Type: application/json` and `Polar-Version` on every request, so every bodiless call below went
+ * through the same path that answered 422 before issue 9.
+ */
+describe('@polar-sh/sdk 1.x against Kassa', async () => {
+  const ctx = await createTestApp({ config: { webhooksAllowInsecure: true } })
+  const baseUrl = await listen(ctx.app)
+  const org = await createOrg(ctx, 'SDK One')
+  const polar = createPolar({ accessToken: org.token, baseUrl })
+
+  it('creates, reads and lists the catalog', async () => {
+    const product = await polar.products.create({ name: 'Sticker Pack', prices: [{ amount_type: 'fixed', price_amount: 1200, price_currency: 'usd' }] } as never)
+    expect(product).toMatchObject({ name: 'Sticker Pack', prices: [{ amount_type: 'fixed', price_amount: 1200 }] })
+    expect(await polar.products.get(product.id)).toMatchObject({ id: product.id })
+    expect((await polar.products.list()).items.map((p) => p.id)).toContain(product.id)
+  })
+
+  it('every bodiless call works: link, discount, custom field and webhook endpoint deletes, secret reset', async () => {
+    const product = await polar.products.create({ name: 'Guide', prices: [{ amount_type: 'fixed', price_amount: 500, price_currency: 'usd' }] } as never)
+    const link = await polar.checkoutLinks.create({ payment_processor: 'stripe', products: [product.id] } as never)
+    await polar.checkoutLinks.delete(link.id)
+    await expect(polar.checkoutLinks.get(link.id)).rejects.toMatchObject({ statusCode: 404 })
+
+    const discount = await polar.discounts.create({ name: 'Ten', type: 'percentage', basis_points: 1000, duration: 'once' } as never)
+    await polar.discounts.delete(discount.id)
+    await expect(polar.discounts.get(discount.id)).rejects.toMatchObject({ statusCode: 404 })
+
+    const field = await polar.customFields.create({ type: 'text', slug: 'company', name: 'Company', properties: {} } as never)
+    await polar.customFields.delete(field.id)
+    await expect(polar.customFields.get(field.id)).rejects.toMatchObject({ statusCode: 404 })
+
+    const endpoint = await polar.webhooks.createWebhookEndpoint({ url: 'https://93.184.215.14/hook', format: 'raw', events: ['order.paid'] } as never)
+    const reset = await polar.webhooks.resetWebhookEndpointSecret(endpoint.id)
+    expect(reset.secret).not.toBe(endpoint.secret)
+    await polar.webhooks.deleteWebhookEndpoint(endpoint.id)
+    await expect(polar.webhooks.getWebhookEndpoint(endpoint.id)).rejects.toMatchObject({ statusCode: 404 })
+  })
+})
