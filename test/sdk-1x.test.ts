@@ -41,4 +41,17 @@ describe('@polar-sh/sdk 1.x against Kassa', async () => {
     await polar.webhooks.deleteWebhookEndpoint(endpoint.id)
     await expect(polar.webhooks.getWebhookEndpoint(endpoint.id)).rejects.toMatchObject({ statusCode: 404 })
   })
+
+  it('discounts.create without `type` (optional in 1.x): inferred from basis_points or amount', async () => {
+    const pct = await polar.discounts.create({ name: 'Ten', basis_points: 1000, duration: 'once' } as never)
+    expect(pct).toMatchObject({ type: 'percentage', basis_points: 1000 })
+    const fixed = await polar.discounts.create({ name: 'Five off', amount: 500, currency: 'usd', duration: 'once' } as never)
+    expect(fixed).toMatchObject({ type: 'fixed', amount: 500, currency: 'usd' })
+    // neither, or both: still the discriminator's 422
+    for (const body of [{ name: 'None', duration: 'once' }, { name: 'Both', basis_points: 1000, amount: 500, currency: 'usd', duration: 'once' }]) {
+      const r = await ctx.app.inject({ method: 'POST', url: '/v1/discounts/', headers: org.headers, payload: body })
+      expect(r.statusCode).toBe(422)
+      expect(r.json().detail[0].loc).toEqual(['body', 'type'])
+    }
+  })
 })

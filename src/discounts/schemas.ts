@@ -99,7 +99,20 @@ export const DiscountPercentageCreate = z
   .object({ ...createBase, type: z.literal('percentage'), basis_points: BasisPoints })
   .describe('Schema to create a percentage discount.')
 
-export const DiscountCreate = z.discriminatedUnion('type', [DiscountFixedCreate, DiscountPercentageCreate]).describe('Create a discount.')
+/**
+ * `type` may be left out, as Polar's SDK 1.x allows: `basis_points` makes a percentage discount, `amount` or
+ * `amounts` a fixed one. Anything else still gets the discriminator's own answer.
+ */
+const inferDiscountType = (v: unknown) => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || 'type' in v) return v
+  const body = v as Record<string, unknown>
+  if (body.basis_points !== undefined && body.amount === undefined && body.amounts === undefined) return { ...body, type: 'percentage' }
+  if ((body.amount !== undefined || body.amounts !== undefined) && body.basis_points === undefined) return { ...body, type: 'fixed' }
+  return v
+}
+export const DiscountCreate = z
+  .preprocess(inferDiscountType, z.discriminatedUnion('type', [DiscountFixedCreate, DiscountPercentageCreate]))
+  .describe('Create a discount. `type` may be omitted: it is inferred from `basis_points` (percentage) or `amount`/`amounts` (fixed).')
 export type DiscountCreate = z.infer<typeof DiscountCreate>
 
 export const DiscountUpdate = z
