@@ -1,6 +1,8 @@
 import { createPolar } from 'polar-sdk-1/2026-10'
 import { describe, expect, it } from 'vitest'
-import { createOrg, createTestApp, listen } from './helpers'
+import { SETTLE_JOB, checkoutJobHandlers } from '../src/checkouts/jobs'
+import { runDueJobs } from '../src/jobs/worker'
+import { FixedClock, createOrg, createTestApp, listen } from './helpers'
 
 /*
  * Issue 18, a first slice: Polar's SDK 1.x (installed beside 0.49.0 as the alias `polar-sdk-1`) pointed at Kassa
@@ -53,5 +55,38 @@ describe('@polar-sh/sdk 1.x against Kassa', async () => {
       expect(r.statusCode).toBe(422)
       expect(r.json().detail[0].loc).toEqual(['body', 'type'])
     }
+  })
+})
+
+describe('the list filters 1.x sends', async () => {
+  // Its own clock, in the past, so its settlement jobs are never due for another file's worker run.
+  const clock = new FixedClock('2022-05-01T00:00:00Z')
+  const ctx = await createTestApp({ clock })
+  const baseUrl = await listen(ctx.app)
+  const org = await createOrg(ctx, 'SDK One Filters')
+  const polar = createPolar({ accessToken: org.token, baseUrl })
+  const buy = async (productId: string) => {
+    const c = await polar.checkouts.create({ products: [productId], customer_email: 'f@example.com' } as never)
+    await ctx.app.inject({ method: 'POST', url: `/v1/checkouts/client/${c.client_secret}/confirm`, payload: { confirmation_token_id: 'tok_sandbox_success' } })
+    await runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [SETTLE_JOB] })
+    clock.advance(86_400_000)
+  }
+
+  it('orders: status, created_after, created_before; subscriptions: started_after, started_before', async () => {
+    const plan = await polar.products.create({ name: 'Plan', recurring_interval: 'month', prices: [{ amount_type: 'fixed', price_amount: 900, price_currency: 'usd' }] } as never)
+    await buy(plan.id) // 2022-05-01
+    await buy(plan.id) // 2022-05-02
+    await buy(plan.id) // 2022-05-03
+    const orders = (await polar.orders.list({ created_after: '2022-05-02T00:00:00Z' })).items
+    expect(orders.map((o) => o.created_at.slice(0, 10)).sort()).toEqual(['2022-05-02', '2022-05-03'])
+    expect((await polar.orders.list({ created_before: '2022-05-01T23:59:59Z' })).items).toHaveLength(1)
+    expect((await polar.orders.list({ created_after: '2022-05-02T00:00:00Z', created_before: '2022-05-02T23:59:59Z' })).items).toHaveLength(1)
+    expect((await polar.orders.list({ status: 'paid' })).items).toHaveLength(3)
+    expect((await polar.orders.list({ status: ['refunded', 'void'] })).items).toHaveLength(0)
+    expect((await polar.subscriptions.list({ started_after: '2022-05-03T00:00:00Z' })).items).toHaveLength(1)
+    expect((await polar.subscriptions.list({ started_before: '2022-05-02T12:00:00Z' })).items).toHaveLength(2)
+    // a date that is not one is a 422, not ignored
+    const bad = await ctx.app.inject({ method: 'GET', url: '/v1/orders/?created_after=yesterday', headers: org.headers })
+    expect(bad.statusCode).toBe(422)
   })
 })

@@ -30,6 +30,9 @@ export interface OrderFilter {
   checkoutIds?: string[]
   subscriptionIds?: string[]
   customerEmail?: string
+  statuses?: OrderRow['status'][]
+  createdAfter?: Date
+  createdBefore?: Date
   sorting: string[]
 }
 
@@ -56,6 +59,9 @@ export async function listOrders(db: Executor, organizationId: string, filter: O
   if (filter.customerIds?.length) q = q.where('customer_id', 'in', filter.customerIds)
   if (filter.checkoutIds?.length) q = q.where('checkout_id', 'in', filter.checkoutIds)
   if (filter.subscriptionIds?.length) q = q.where('subscription_id', 'in', filter.subscriptionIds)
+  if (filter.statuses?.length) q = q.where('status', 'in', filter.statuses)
+  if (filter.createdAfter) q = q.where('created_at', '>=', filter.createdAfter)
+  if (filter.createdBefore) q = q.where('created_at', '<=', filter.createdBefore)
   if (filter.externalCustomerIds?.length || filter.customerEmail) {
     const { externalCustomerIds: external, customerEmail: email } = filter
     q = q.where('customer_id', 'in', (eb) => {

@@ -44,6 +44,8 @@ export interface SubscriptionFilter {
   externalCustomerIds?: string[]
   discountIds?: string[]
   statuses?: SubscriptionRow['status'][]
+  startedAfter?: Date
+  startedBefore?: Date
   /** No subscription can match (a filter on cancellation, which Kassa does not do yet). */
   none?: boolean
   sorting: string[]
@@ -79,6 +81,8 @@ export async function listSubscriptions(db: Executor, organizationId: string, fi
   }
   if (filter.discountIds?.length) q = q.where('discount_id', 'in', filter.discountIds)
   if (filter.statuses) q = filter.statuses.length ? q.where('status', 'in', filter.statuses) : q.where(sql<boolean>`false`)
+  if (filter.startedAfter) q = q.where('started_at', '>=', filter.startedAfter)
+  if (filter.startedBefore) q = q.where('started_at', '<=', filter.startedBefore)
   return fetchPage(q, (qb) => applySorting(qb.selectAll(), filter.sorting, sortable), page) as Promise<{ rows: SubscriptionRow[]; total: number }>
 }
 

@@ -99,6 +99,8 @@ export const SubscriptionListQuery = z.object({
   customer_cancellation_reason: stringList(CustomerCancellationReason).optional().describe('Filter by customer cancellation reason.'),
   canceled_at_after: z.iso.datetime({ offset: true }).optional().describe('Filter by cancellation date (after or equal to).'),
   canceled_at_before: z.iso.datetime({ offset: true }).optional().describe('Filter by cancellation date (before or equal to).'),
+  started_after: z.iso.datetime({ offset: true }).optional().describe('Filter by start date (after or equal to).'),
+  started_before: z.iso.datetime({ offset: true }).optional().describe('Filter by start date (before or equal to).'),
   ...paginationQuery,
   sorting: sortingQuery(['customer', 'status', 'started_at', 'current_period_end', 'ended_at', 'ends_at', 'amount', 'product', 'discount'], '-started_at'),
 })

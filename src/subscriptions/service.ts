@@ -125,6 +125,8 @@ export async function listSubscriptions(deps: Pick<Deps, 'db'>, auth: AuthContex
       externalCustomerIds: query.external_customer_id,
       discountIds: query.discount_id,
       statuses,
+      startedAfter: query.started_after ? new Date(query.started_after) : undefined,
+      startedBefore: query.started_before ? new Date(query.started_before) : undefined,
       none,
       sorting: query.sorting,
     },
