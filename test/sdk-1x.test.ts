@@ -85,6 +85,9 @@ describe('the list filters 1.x sends', async () => {
     expect((await polar.orders.list({ status: ['refunded', 'void'] })).items).toHaveLength(0)
     expect((await polar.subscriptions.list({ started_after: '2022-05-03T00:00:00Z' })).items).toHaveLength(1)
     expect((await polar.subscriptions.list({ started_before: '2022-05-02T12:00:00Z' })).items).toHaveLength(2)
+    // 1.x's Customer requires first_user_event_at (the first ingested event): Kassa ingests none
+    const [customer] = (await polar.customers.list()).items
+    expect(customer).toMatchObject({ email: 'f@example.com', first_user_event_at: null })
     // a date that is not one is a 422, not ignored
     const bad = await ctx.app.inject({ method: 'GET', url: '/v1/orders/?created_after=yesterday', headers: org.headers })
     expect(bad.statusCode).toBe(422)

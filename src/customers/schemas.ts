@@ -49,6 +49,7 @@ export const Customer = z
     default_payment_method_id: z.null().describe('Payment methods are not stored by Kassa: always null.'),
     deleted_at: NullableTimestamp.describe('Timestamp for when the customer was soft deleted.'),
     avatar_url: z.string().nullable().describe('Always null in Kassa.'),
+    first_user_event_at: NullableTimestamp.describe("Timestamp of the first event ingested for this customer (Polar's SDK 1.x). Kassa ingests no events: always null."),
   })
   .describe('A customer of the organization, made when a checkout succeeds.')
 export type Customer = z.infer<typeof Customer>

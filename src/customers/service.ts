@@ -27,6 +27,7 @@ export function toCustomer(row: repo.CustomerRow): Customer {
     default_payment_method_id: null,
     deleted_at: isoOrNull(row.deleted_at),
     avatar_url: null,
+    first_user_event_at: null,
   }
 }
 
