@@ -148,12 +148,15 @@ describe('checkout links API', async () => {
       ids.push(link.id)
     }
 
-    // default sorting: newest first
+    // default sorting: oldest first, Polar's default for links (server/polar/checkout_link/sorting.py:
+    // ["created_at"]; SDK 1.x sends it explicitly, 0.49 sends nothing: both must get the same order)
     const page1 = await polar.checkoutLinks.list({ limit: 5 })
     expect(page1.result.pagination).toEqual({ totalCount: 12, maxPage: 3 })
-    expect(page1.result.items.map((l) => l.id)).toEqual(ids.slice().reverse().slice(0, 5))
+    expect(page1.result.items.map((l) => l.id)).toEqual(ids.slice(0, 5))
     const page3 = await polar.checkoutLinks.list({ limit: 5, page: 3 })
-    expect(page3.result.items.map((l) => l.id)).toEqual([ids[1], ids[0]])
+    expect(page3.result.items.map((l) => l.id)).toEqual([ids[10], ids[11]])
+    const newest = await polar.checkoutLinks.list({ limit: 5, sorting: ['-created_at'] })
+    expect(newest.result.items.map((l) => l.id)).toEqual(ids.slice().reverse().slice(0, 5))
     const beyond = await polar.checkoutLinks.list({ limit: 5, page: 4 })
     expect(beyond.result).toEqual({ items: [], pagination: { totalCount: 12, maxPage: 3 } })
     expect((await polar.checkoutLinks.list({ limit: 12 })).result.pagination).toEqual({ totalCount: 12, maxPage: 1 })

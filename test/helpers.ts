@@ -9,6 +9,7 @@ import { migrate, openPGlite, openPostgres, type Database } from '../src/db/inde
 import type { Deps } from '../src/deps'
 import { FixedClock, systemClock, type Clock } from '../src/lib/clock'
 import { createAccessToken, createOrganization } from '../src/organizations/service'
+import { polarOneAs049 } from './sdk-adapter'
 
 /** The PostgreSQL URL the suite runs against, if any; otherwise PGlite in memory. */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined
@@ -113,9 +114,17 @@ export async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${port}`
 }
 
-/** Polar's official SDK pointed at Kassa, the way an integrator would use it. */
+/**
+ * Polar's official SDK pointed at Kassa, the way an integrator would use it: 0.49.0 by default, 1.x (through
+ * test/sdk-adapter.ts, which keeps 0.49's call shape for the assertions) in vitest's `sdk-1.x` project.
+ */
 export async function polarClient(app: FastifyInstance, token: string): Promise<Polar> {
-  return new Polar({ accessToken: token, serverURL: await listen(app) })
+  const baseUrl = await listen(app)
+  if (sdkLine === '1.x') return polarOneAs049(token, baseUrl)
+  return new Polar({ accessToken: token, serverURL: baseUrl })
 }
+
+/** Which SDK line `polarClient` hands out: set by vitest.config.ts's projects. */
+export const sdkLine: '0.49' | '1.x' = process.env.KASSA_SDK === '1' ? '1.x' : '0.49'
 
 export { FixedClock }

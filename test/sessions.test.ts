@@ -464,6 +464,19 @@ describe('dashboard sessions', async () => {
       expect(list.json().items.map((t: { id: string }) => t.id)).not.toContain(oat.id)
     })
 
+    it("lists tokens oldest first by default, as Polar does (organization_access_token/sorting.py: [\"created_at\"])", async () => {
+      const org = await createOrg(ctx)
+      const made: string[] = []
+      for (const comment of ['first', 'second', 'third']) {
+        const r = await app.inject({ method: 'POST', url: '/v1/organization-access-tokens/', headers: org.headers, payload: { comment, scopes: ['products:read'] } })
+        made.push(r.json().organization_access_token.id)
+        clock.advance(1000) // distinct created_at
+      }
+      const ids = async (q: string) => (await app.inject({ method: 'GET', url: `/v1/organization-access-tokens/${q}`, headers: org.headers })).json().items.map((t: { id: string }) => t.id).filter((id: string) => made.includes(id))
+      expect(await ids('')).toEqual(made)
+      expect(await ids('?sorting=-created_at')).toEqual(made.slice().reverse())
+    })
+
     it('expires a token after expires_in', async () => {
       const org = await createOrg(ctx)
       const res = await app.inject({ method: 'POST', url: '/v1/organization-access-tokens/', headers: org.headers, payload: { comment: 'short', scopes: ['products:read'], expires_in: 'PT1H' } })

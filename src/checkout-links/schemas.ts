@@ -87,7 +87,7 @@ export const CheckoutLinkListQuery = z.object({
   organization_id: stringList(Uuid).optional().describe('Filter by organization ID.'),
   product_id: stringList(Uuid).optional().describe('Filter by product ID.'),
   ...paginationQuery,
-  sorting: sortingQuery(['created_at', 'label', 'success_url', 'allow_discount_codes']),
+  sorting: sortingQuery(['created_at', 'label', 'success_url', 'allow_discount_codes'], 'created_at'),
 })
 export type CheckoutLinkListQuery = z.infer<typeof CheckoutLinkListQuery>
 

@@ -88,7 +88,7 @@ export const OrganizationAccessTokenList = listOf(OrganizationAccessToken)
 export const OrganizationAccessTokenListQuery = z.object({
   organization_id: stringList(Uuid).optional().describe('Filter by organization ID.'),
   ...paginationQuery,
-  sorting: sortingQuery(['created_at', 'comment', 'last_used_at', 'organization_id']),
+  sorting: sortingQuery(['created_at', 'comment', 'last_used_at', 'organization_id'], 'created_at'),
 })
 export type OrganizationAccessTokenListQuery = z.infer<typeof OrganizationAccessTokenListQuery>
 

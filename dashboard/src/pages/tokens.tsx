@@ -42,7 +42,7 @@ function scopeSummary(scopes: string[]): string {
 
 export function TokensPage() {
   useTitle('Access tokens')
-  const list = useList<AccessToken>('/v1/organization-access-tokens/')
+  const list = useList<AccessToken>('/v1/organization-access-tokens/', { sorting: '-created_at' })
   const [created, setCreated] = useState<{ token: string; name: string } | null>(null)
   const [revoking, setRevoking] = useState<AccessToken | null>(null)
   const [creating, setCreating] = useState(false)
