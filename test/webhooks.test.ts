@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import http, { type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { validateEvent, WebhookVerificationError } from '@polar-sh/sdk/webhooks'
+import { webhooks as webhooks1 } from 'polar-sdk-1/2026-10'
 import { sql } from 'kysely'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -320,6 +321,10 @@ describe('webhooks', async () => {
       expect(event.data.prices[0]).toMatchObject({ amountType: 'fixed', priceAmount: 1500 })
       const second = validateEvent(updated!.body, headers(updated!), endpoint.secret)
       expect(second).toMatchObject({ type: 'product.updated', data: { id: product.id, name: 'Signed Product 2' } })
+      // SDK 1.x: `webhooks.validateEvent` from the version module, async, snake_case payload
+      const one = await webhooks1.validateEvent(created!.body, headers(created!), endpoint.secret)
+      expect(one).toMatchObject({ type: 'product.created', data: { id: product.id, organization_id: org.organizationId } })
+      await expect(webhooks1.validateEvent(created!.body, headers(created!), 'whsec_wrong')).rejects.toBeInstanceOf(webhooks1.PolarWebhookVerificationError)
 
       // The same with the Standard Webhooks library: the key is the secret's UTF-8 bytes, base64-encoded.
       const wh = new Webhook(Buffer.from(endpoint.secret, 'utf8').toString('base64'))
