@@ -24,6 +24,7 @@ import { BODY_LIMIT, registerBodyParsing } from './http/body'
 import { clientErrorHandler, frameworkErrors, registerErrorHandler } from './http/error-handler'
 import { zodValidatorCompiler } from './http/zod-compiler'
 import { genReqId, withLogSerializers } from './http/logging'
+import { parseQuery } from './http/query'
 import { systemClock, type Clock } from './lib/clock'
 import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
@@ -67,7 +68,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // genReqId reads x-request-id itself: Fastify would take any value the header carries.
     requestIdHeader: false,
     genReqId,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048, querystringParser: parseQuery },
     frameworkErrors,
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>()

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/index'
-import { applySorting, fetchPage, likePattern } from '../db/helpers'
+import { applySorting, fetchPage, likePattern, whereMetadata } from '../db/helpers'
 import type { NewRow, Row } from '../db/types'
 import type { Page } from '../http/schemas'
 
@@ -54,6 +54,7 @@ export async function findCustomersByIds(db: Executor, organizationId: string, i
 
 export interface CustomerFilter {
   email?: string
+  metadata?: Record<string, string[]>
   query?: string
   active?: boolean
   sorting: string[]
@@ -63,7 +64,7 @@ export interface CustomerFilter {
 const hasActiveSubscription = sql<boolean>`exists (select 1 from subscriptions s where s.customer_id = customers.id and s.status in ('trialing', 'active', 'past_due'))`
 
 export async function listCustomers(db: Executor, organizationId: string, filter: CustomerFilter, page: Page) {
-  let q = live(db, organizationId)
+  let q = whereMetadata(live(db, organizationId), filter.metadata)
   if (filter.email !== undefined) q = q.where(sql<string>`lower(email)`, '=', filter.email.trim().toLowerCase())
   if (filter.query) {
     const p = likePattern(filter.query)

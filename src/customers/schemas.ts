@@ -9,6 +9,7 @@ import {
   queryBoolean,
   sortingQuery,
   stringList,
+  MetadataQuery,
 } from '../http/schemas'
 
 export const Address = z
@@ -63,6 +64,7 @@ export const CustomerListQuery = z.object({
   active: queryBoolean
     .optional()
     .describe('Filter by active customers, i.e. customers with at least one trialing, active or past_due subscription.'),
+  metadata: MetadataQuery,
   ...paginationQuery,
   sorting: sortingQuery(['created_at', 'email', 'name']),
 })

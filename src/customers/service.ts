@@ -43,7 +43,7 @@ export async function listCustomers(deps: Pick<Deps, 'db'>, auth: AuthContext, q
   const { rows, total } = await repo.listCustomers(
     deps.db,
     auth.organizationId,
-    { email: query.email, query: query.query, active: query.active, sorting: query.sorting },
+    { email: query.email, query: query.query, active: query.active, metadata: query.metadata, sorting: query.sorting },
     page,
   )
   return paginated(rows.map(toCustomer), total, page)

@@ -11,6 +11,18 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
  * Applies `?sorting=` (already validated against `columns`) and a stable tiebreak on `id`.
  * `columns` maps each public sort property to a column or SQL expression.
  */
+/** Polar's metadata filter (`get_metadata_clause`): every key given, with its value as text one of the values. */
+export function whereMetadata<DB, TB extends keyof DB, O>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  filter: Record<string, string[]> | undefined,
+): SelectQueryBuilder<DB, TB, O> {
+  if (!filter) return q
+  for (const [key, values] of Object.entries(filter)) {
+    q = q.where(sql<string>`${sql.ref('metadata')} ->> ${key}`, 'in', values) as typeof q
+  }
+  return q
+}
+
 export function applySorting<DB, TB extends keyof DB, O>(
   qb: SelectQueryBuilder<DB, TB, O>,
   sorting: string[],

@@ -20,6 +20,16 @@ export const MetadataInput = z
 
 export const MetadataOutput = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
 
+/**
+ * Polar's metadata filter on lists, `?metadata[key]=value` (src/http/query.ts folds those keys into this
+ * object): a row matches when, for every key given, its metadata value as text is one of that key's values.
+ */
+export const MetadataQuery = z
+  .record(z.string().min(1).max(40), z.array(z.string().max(500)).max(50))
+  .refine((m) => Object.keys(m).length <= 50, { message: 'Dictionary should have at most 50 items', params: { type: 'too_long' } })
+  .optional()
+  .describe('Filter by metadata key-value pairs. It uses the `deepObject` style, e.g. `?metadata[key]=value`.')
+
 /** `a`, `a,b` or repeated `?k=a&k=b` → `['a', 'b']`. */
 export const stringList = <T extends z.ZodType<string>>(item: T) =>
   z.preprocess((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]), z.array(item))

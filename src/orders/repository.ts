@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/index'
-import { applySorting, fetchPage, likePattern } from '../db/helpers'
+import { applySorting, fetchPage, likePattern, whereMetadata } from '../db/helpers'
 import type { NewRow, Row } from '../db/types'
 import type { Page } from '../http/schemas'
 
@@ -23,6 +23,7 @@ export async function findOrder(db: Executor, organizationId: string, id: string
 
 export interface OrderFilter {
   productIds?: string[]
+  metadata?: Record<string, string[]>
   billingTypes?: ('one_time' | 'recurring')[]
   discountIds?: string[]
   customerIds?: string[]
@@ -52,6 +53,7 @@ const sortable = {
 export async function listOrders(db: Executor, organizationId: string, filter: OrderFilter, page: Page) {
   let q = ofOrganization(db, organizationId)
   if (filter.productIds?.length) q = q.where('product_id', 'in', filter.productIds)
+  q = whereMetadata(q, filter.metadata)
   if (filter.billingTypes?.length && filter.billingTypes.length < 2) {
     q = q.where('billing_reason', filter.billingTypes[0] === 'one_time' ? '=' : '<>', 'purchase')
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { Address, Customer } from '../customers/schemas'
-import { MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
+import { MetadataOutput, MetadataQuery, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
 import { ProductBase } from '../products/schemas'
 import { CustomFieldDataOutput, DiscountBase, SubscriptionBase } from '../subscriptions/schemas'
 
@@ -86,6 +86,7 @@ export const OrderListQuery = z.object({
   created_after: z.iso.datetime({ offset: true }).optional().describe('Filter by orders created at or after this date.'),
   created_before: z.iso.datetime({ offset: true }).optional().describe('Filter by orders created at or before this date.'),
   query: z.string().max(256).optional().describe("Filter by the customer's email (substring, case-insensitive). Kassa only: Polar has no such filter."),
+  metadata: MetadataQuery,
   ...paginationQuery,
   sorting: sortingQuery(['created_at', 'status', 'invoice_number', 'amount', 'net_amount', 'customer', 'product', 'discount', 'subscription']),
 })

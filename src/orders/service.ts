@@ -129,6 +129,7 @@ export async function listOrders(deps: Pick<Deps, 'db'>, auth: AuthContext, quer
       checkoutIds: query.checkout_id,
       subscriptionIds: query.subscription_id,
       customerEmail: query.query,
+      metadata: query.metadata,
       statuses: query.status,
       createdAfter: query.created_after ? new Date(query.created_after) : undefined,
       createdBefore: query.created_before ? new Date(query.created_before) : undefined,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/index'
-import { applySorting, fetchPage, likePattern } from '../db/helpers'
+import { applySorting, fetchPage, likePattern, whereMetadata } from '../db/helpers'
 import type { NewRow, Row, RowUpdate } from '../db/types'
 import type { Page } from '../http/schemas'
 
@@ -36,6 +36,7 @@ export async function findProductsByIds(db: Executor, organizationId: string, id
 
 export interface ProductFilter {
   ids?: string[]
+  metadata?: Record<string, string[]>
   query?: string
   isArchived?: boolean
   isRecurring?: boolean
@@ -50,6 +51,7 @@ const priceType = sql`(select min(pp.amount_type) from product_prices pp where p
 export async function listProducts(db: Executor, organizationId: string, filter: ProductFilter, page: Page) {
   let q = ofOrganization(db, organizationId)
   if (filter.ids?.length) q = q.where('id', 'in', filter.ids)
+  q = whereMetadata(q, filter.metadata)
   if (filter.query) q = q.where('name', 'ilike', likePattern(filter.query))
   if (filter.isArchived !== undefined) q = q.where('is_archived', '=', filter.isArchived)
   if (filter.isRecurring !== undefined) q = q.where('recurring_interval', filter.isRecurring ? 'is not' : 'is', null)

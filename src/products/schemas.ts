@@ -11,6 +11,7 @@ import {
   queryBoolean,
   sortingQuery,
   stringList,
+  MetadataQuery,
 } from '../http/schemas'
 
 export const Interval = z.enum(['day', 'week', 'month', 'year'])
@@ -166,6 +167,7 @@ export const ProductListQuery = z.object({
   is_archived: queryBoolean.optional().describe('Filter on archived products.'),
   is_recurring: queryBoolean.optional().describe('Filter on recurring products.'),
   visibility: stringList(Visibility).optional().describe('Filter by visibility.'),
+  metadata: MetadataQuery,
   ...paginationQuery,
   sorting: sortingQuery(['created_at', 'name', 'price_amount_type', 'price_amount']),
 })

@@ -165,7 +165,7 @@ export async function listProducts(deps: Pick<Deps, 'db'>, auth: AuthContext, qu
   const { rows, total } = await repo.listProducts(
     deps.db,
     auth.organizationId,
-    { ids: query.id, query: query.query, isArchived: query.is_archived, isRecurring: query.is_recurring, visibility: query.visibility, sorting: query.sorting },
+    { ids: query.id, query: query.query, isArchived: query.is_archived, isRecurring: query.is_recurring, visibility: query.visibility, metadata: query.metadata, sorting: query.sorting },
     page,
   )
   return paginated(await hydrate(deps.db, rows), total, page)

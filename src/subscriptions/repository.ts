@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/index'
-import { applySorting, fetchPage } from '../db/helpers'
+import { applySorting, fetchPage, whereMetadata } from '../db/helpers'
 import type { NewRow, Row } from '../db/types'
 import type { Page } from '../http/schemas'
 
@@ -40,6 +40,7 @@ export async function findPricesByIds(db: Executor, ids: string[]): Promise<Pric
 
 export interface SubscriptionFilter {
   productIds?: string[]
+  metadata?: Record<string, string[]>
   customerIds?: string[]
   externalCustomerIds?: string[]
   discountIds?: string[]
@@ -72,6 +73,7 @@ export async function listSubscriptions(db: Executor, organizationId: string, fi
   let q = ofOrganization(db, organizationId)
   if (filter.none) q = q.where(sql<boolean>`false`)
   if (filter.productIds?.length) q = q.where('product_id', 'in', filter.productIds)
+  q = whereMetadata(q, filter.metadata)
   if (filter.customerIds?.length) q = q.where('customer_id', 'in', filter.customerIds)
   if (filter.externalCustomerIds?.length) {
     const external = filter.externalCustomerIds

@@ -11,6 +11,7 @@ import {
   queryBoolean,
   sortingQuery,
   stringList,
+  MetadataQuery,
 } from '../http/schemas'
 import { Interval, Product, ProductPrice } from '../products/schemas'
 
@@ -101,6 +102,7 @@ export const SubscriptionListQuery = z.object({
   canceled_at_before: z.iso.datetime({ offset: true }).optional().describe('Filter by cancellation date (before or equal to).'),
   started_after: z.iso.datetime({ offset: true }).optional().describe('Filter by start date (after or equal to).'),
   started_before: z.iso.datetime({ offset: true }).optional().describe('Filter by start date (before or equal to).'),
+  metadata: MetadataQuery,
   ...paginationQuery,
   sorting: sortingQuery(['customer', 'status', 'started_at', 'current_period_end', 'ended_at', 'ends_at', 'amount', 'product', 'discount'], '-started_at'),
 })

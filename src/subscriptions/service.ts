@@ -128,6 +128,7 @@ export async function listSubscriptions(deps: Pick<Deps, 'db'>, auth: AuthContex
       startedAfter: query.started_after ? new Date(query.started_after) : undefined,
       startedBefore: query.started_before ? new Date(query.started_before) : undefined,
       none,
+      metadata: query.metadata,
       sorting: query.sorting,
     },
     page,
