@@ -167,6 +167,7 @@ export const ProductListQuery = z.object({
   is_archived: queryBoolean.optional().describe('Filter on archived products.'),
   is_recurring: queryBoolean.optional().describe('Filter on recurring products.'),
   visibility: stringList(Visibility).optional().describe('Filter by visibility.'),
+  benefit_id: stringList(Uuid).optional().describe('Filter products granting specific benefit. Kassa has no benefits yet, so any value matches no product.'),
   metadata: MetadataQuery,
   ...paginationQuery,
   sorting: sortingQuery(['created_at', 'name', 'price_amount_type', 'price_amount']),

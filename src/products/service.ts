@@ -162,6 +162,8 @@ export async function getProductOrThrow(deps: Pick<Deps, 'db'>, auth: AuthContex
 export async function listProducts(deps: Pick<Deps, 'db'>, auth: AuthContext, query: ProductListQuery) {
   const page: Page = { page: query.page, limit: query.limit }
   if (query.organization_id && !query.organization_id.includes(auth.organizationId)) return paginated([], 0, page)
+  // Kassa's products carry no benefits (`benefits: []`): a benefit filter matches none.
+  if (query.benefit_id?.length) return paginated([], 0, page)
   const { rows, total } = await repo.listProducts(
     deps.db,
     auth.organizationId,
