@@ -52,3 +52,71 @@ describe('SDK 1.x query parameters', async () => {
     expect(missing).toEqual([])
   })
 })
+
+/*
+ * The same for request bodies: every field of 1.x's request model (each member of a union) must be a property of
+ * Kassa's body schema for that route, so no field 1.x sends is dropped without a word. Read with the TypeScript
+ * compiler from 1.x's own declarations.
+ */
+const BODIES: [model: string, method: 'post' | 'patch', path: string][] = [
+  ['ProductCreate', 'post', '/v1/products'],
+  ['ProductUpdate', 'patch', '/v1/products/{id}'],
+  ['DiscountCreate', 'post', '/v1/discounts'],
+  ['DiscountUpdate', 'patch', '/v1/discounts/{id}'],
+  ['CustomFieldCreate', 'post', '/v1/custom-fields'],
+  ['CustomFieldUpdate', 'patch', '/v1/custom-fields/{id}'],
+  ['CheckoutLinkCreate', 'post', '/v1/checkout-links'],
+  ['CheckoutLinkUpdate', 'patch', '/v1/checkout-links/{id}'],
+  ['CheckoutCreate', 'post', '/v1/checkouts'],
+  ['CheckoutUpdate', 'patch', '/v1/checkouts/{id}'],
+  ['CheckoutUpdatePublic', 'patch', '/v1/checkouts/client/{client_secret}'],
+  ['CheckoutConfirmStripe', 'post', '/v1/checkouts/client/{client_secret}/confirm'],
+  ['WebhookEndpointCreate', 'post', '/v1/webhooks/endpoints'],
+  ['WebhookEndpointUpdate', 'patch', '/v1/webhooks/endpoints/{id}'],
+]
+
+async function sdkModelFields(models: string[]): Promise<Map<string, Set<string>>> {
+  const ts = (await import('typescript')).default
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs')
+  const dir = mkdtempSync(join(process.cwd(), 'test/.sdk-models-'))
+  try {
+    const file = join(dir, 'models.ts')
+    writeFileSync(file, `import type { models } from 'polar-sdk-1/2026-10'\n${models.map((m) => `export type ${m} = models.${m}`).join('\n')}\n`)
+    const program = ts.createProgram([file], { strict: true, noEmit: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, skipLibCheck: true })
+    const checker = program.getTypeChecker()
+    const source = program.getSourceFile(file)!
+    const out = new Map<string, Set<string>>()
+    for (const symbol of checker.getExportsOfModule(checker.getSymbolAtLocation(source)!)) {
+      const type = checker.getDeclaredTypeOfSymbol(symbol)
+      const members = type.isUnion() ? type.types : [type]
+      out.set(symbol.name, new Set(members.flatMap((t) => checker.getPropertiesOfType(t).map((p) => p.name))))
+    }
+    return out
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+type JsonSchema = { properties?: Record<string, unknown>; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; allOf?: JsonSchema[] }
+const schemaFields = (s: JsonSchema | undefined): string[] =>
+  !s ? [] : [...Object.keys(s.properties ?? {}), ...[...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])].flatMap(schemaFields)]
+
+describe('SDK 1.x request bodies', async () => {
+  const { app } = await createTestApp()
+  const spec = (await app.inject({ url: '/openapi.json' })).json() as {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>
+  }
+
+  it('every field of every 1.x request model Kassa serves is a field Kassa reads', async () => {
+    const fields = await sdkModelFields(BODIES.map(([m]) => m))
+    expect(fields.get('CheckoutConfirmStripe')).toContain('confirmation_token_id') // the reader reads
+    const missing: string[] = []
+    for (const [model, method, path] of BODIES) {
+      const body = spec.paths[path]?.[method]?.requestBody?.content['application/json']?.schema
+      expect(body, `${method} ${path}`).toBeDefined()
+      const kassa = new Set(schemaFields(body))
+      for (const f of fields.get(model) ?? []) if (!kassa.has(f)) missing.push(`${model}.${f}`)
+    }
+    expect(missing).toEqual([])
+  })
+})

@@ -58,6 +58,32 @@ describe('@polar-sh/sdk 1.x against Kassa', async () => {
   })
 })
 
+describe('request fields 1.x sends that Kassa has no concept for: answered, never silently dropped', async () => {
+  const ctx = await createTestApp()
+  const org = await createOrg(ctx, 'SDK One Fields')
+  const polar = createPolar({ accessToken: org.token, baseUrl: await listen(ctx.app) })
+  const prices = [{ amount_type: 'fixed', price_amount: 1200, price_currency: 'usd' }]
+
+  it("products.create: meter_interval null (or absent) is fine; a meter cycle is a 422, Kassa has no meters", async () => {
+    const plan = await polar.products.create({ name: 'Plan', recurring_interval: 'month', meter_interval: null, meter_interval_count: null, prices } as never)
+    expect(plan).toMatchObject({ name: 'Plan', recurring_interval: 'month' })
+    const err = await polar.products.create({ name: 'Metered', recurring_interval: 'year', meter_interval: 'month', prices } as never).catch((e: unknown) => e)
+    expect(err).toMatchObject({ statusCode: 422 })
+    expect((err as { error: { detail: { loc: string[]; msg: string }[] } }).error.detail[0]).toMatchObject({ loc: ['body', 'meter_interval'], msg: expect.stringContaining('no meters') })
+  })
+
+  it('checkouts.create with ad-hoc prices: a 422 naming the field, and no session, rather than the catalog price', async () => {
+    const product = await polar.products.create({ name: 'Guide', prices } as never)
+    const before = (await polar.checkouts.list()).pagination.total_count
+    const err = await polar.checkouts.create({ products: [product.id], prices: { [product.id]: [{ amount_type: 'fixed', price_amount: 99, price_currency: 'usd' }] } } as never).catch((e: unknown) => e)
+    expect(err).toMatchObject({ statusCode: 422 })
+    expect((err as { error: { detail: { loc: string[] }[] } }).error.detail[0]!.loc).toEqual(['body', 'prices'])
+    expect((await polar.checkouts.list()).pagination.total_count).toBe(before)
+    // an empty mapping or null is Polar's "use the catalog prices"
+    expect(await polar.checkouts.create({ products: [product.id], prices: null } as never)).toMatchObject({ amount: 1200 })
+  })
+})
+
 describe('the list filters 1.x sends', async () => {
   // Its own clock, in the past, so its settlement jobs are never due for another file's worker run.
   const clock = new FixedClock('2022-05-01T00:00:00Z')

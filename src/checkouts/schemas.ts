@@ -119,6 +119,10 @@ export const CheckoutCreate = z
     subscription_id: Uuid.nullish().describe('Not supported: upgrades come later.'),
     min_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
     max_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
+    prices: z
+      .record(Uuid, z.array(z.unknown()))
+      .nullish()
+      .describe("Polar's ad-hoc prices per product id. Not supported yet: answered with a 422 rather than charging the catalog price instead."),
     metadata: MetadataInput.default({}),
   })
   .describe('Create a checkout session.')

@@ -40,6 +40,10 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     if (p.is_archived) throw fieldError(['body', 'products', i], 'Product is archived.', id)
     if (p.prices.length === 0) throw fieldError(['body', 'products', i], 'Product has no price.', id)
   })
+  if (input.prices && Object.keys(input.prices).length > 0) {
+    // Both SDK lines can send Polar's ad-hoc prices; ignoring them would charge the catalog price instead.
+    throw fieldError(['body', 'prices'], 'Ad-hoc prices are not supported yet: add the price to the product and use its catalog price.', input.prices)
+  }
   if (input.customer_id || input.subscription_id) {
     throw fieldError(['body', input.customer_id ? 'customer_id' : 'subscription_id'], 'Not supported yet: pass customer_email instead.')
   }

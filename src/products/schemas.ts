@@ -68,6 +68,11 @@ export const ProductCreate = z
     recurring_interval_count: z.number().int().min(1).max(999).nullish().describe('Number of interval units of the subscription.'),
     trial_interval: Interval.nullish().describe('The interval unit for the trial period (recurring products only).'),
     trial_interval_count: z.number().int().min(1).max(1000).nullish().describe('The number of interval units for the trial period.'),
+    // SDK 1.x sends these: Polar's meter cycle, for metered prices, which Kassa does not have (a 422 for those).
+    meter_interval: Interval.nullish()
+      .refine((v) => v == null, { message: 'Kassa has no meters or metered prices: meter_interval must be null.' })
+      .describe("Polar's meter cycle for metered prices. Kassa has none: only null is accepted."),
+    meter_interval_count: z.number().int().min(1).max(999).nullish().describe('Ignored when `meter_interval` is null, as in Polar.'),
     prices: z.array(ProductPriceCreate).min(1).max(50).describe('List of available prices for this product, at most one per currency.'),
     medias: z.array(Uuid).nullish().describe('Accepted for compatibility; Kassa stores no product media yet.'),
     attached_custom_fields: z.array(AttachedCustomFieldCreate).max(50).default([]).describe('Custom fields to attach, in order.'),
