@@ -23,6 +23,19 @@ describe('@polar-sh/sdk 1.x against Kassa', async () => {
     expect((await polar.products.list()).items.map((p) => p.id)).toContain(product.id)
   })
 
+  it('iterList walks every page by max_page (and stops on an empty list)', async () => {
+    const other = await createOrg(ctx, 'SDK One Pages')
+    const paged = createPolar({ accessToken: other.token, baseUrl })
+    const made: string[] = []
+    for (let i = 0; i < 5; i++) made.push((await paged.products.create({ name: `Item ${i}`, prices: [{ amount_type: 'fixed', price_amount: 100, price_currency: 'usd' }] } as never)).id)
+    const seen: string[] = []
+    for await (const p of paged.products.iterList({ limit: 2 })) seen.push(p.id)
+    expect(seen.sort()).toEqual(made.sort())
+    const none: unknown[] = []
+    for await (const d of paged.discounts.iterList({ limit: 2 })) none.push(d)
+    expect(none).toEqual([])
+  })
+
   it('every bodiless call works: link, discount, custom field and webhook endpoint deletes, secret reset', async () => {
     const product = await polar.products.create({ name: 'Guide', prices: [{ amount_type: 'fixed', price_amount: 500, price_currency: 'usd' }] } as never)
     const link = await polar.checkoutLinks.create({ payment_processor: 'stripe', products: [product.id] } as never)
