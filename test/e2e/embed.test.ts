@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -5,6 +6,7 @@ import type { Polar } from '@polar-sh/sdk'
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createUser } from '../../src/organizations/service'
 import { polarClient } from '../helpers'
 import { launchBrowser, skipBrowserTests } from './browser'
 import { startE2EApp, type E2EApp } from './server'
@@ -16,6 +18,7 @@ import { startE2EApp, type E2EApp } from './server'
  * `success`; the same page on an origin outside the organization's embed_hosts cannot frame the checkout.
  */
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const expiry = () => `12 / ${String((new Date().getUTCFullYear() + 4) % 100).padStart(2, '0')}`
@@ -24,6 +27,8 @@ interface MerchantSite {
   origin: string
   /** The checkout link the shop's button opens (the link is made once the site's origin is known). */
   link: string
+  /** Markup to serve in place of the shop's button and script (a snippet copied from the dashboard). */
+  snippet?: string
   close(): Promise<void>
 }
 
@@ -34,14 +39,14 @@ interface MerchantSite {
  * success page.
  */
 async function startMerchant(host: string, kassa: string): Promise<MerchantSite> {
-  const shop = (linkUrl: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Merchant shop</title></head><body>
-<h1>Posters</h1><a id="buy" href="${linkUrl}" data-polar-checkout data-polar-checkout-theme="dark">Buy <span>now</span></a>
+  const shop = (linkUrl: string, snippet?: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Merchant shop</title></head><body>
 <script>window.kassaMessages=[];window.addEventListener('message',function(e){if(e.origin===${JSON.stringify(kassa)})window.kassaMessages.push(e.data)})</script>
-<script src="${kassa}/embed.js" defer data-auto-init></script></body></html>`
+<h1>Posters</h1>${snippet ?? `<a id="buy" href="${linkUrl}" data-polar-checkout data-polar-checkout-theme="dark">Buy <span>now</span></a>
+<script src="${kassa}/embed.js" defer data-auto-init></script>`}</body></html>`
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-    res.end(path === '/' ? shop(site.link) : '<!doctype html><title>Thanks</title><h1>Thanks from the merchant</h1>')
+    res.end(path === '/' ? shop(site.link, site.snippet) : '<!doctype html><title>Thanks</title><h1>Thanks from the merchant</h1>')
   })
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
   const { port } = server.address() as AddressInfo
@@ -57,9 +62,11 @@ describe.skipIf(skipBrowserTests)('embedded checkout in a browser', async () => 
   let problems: string[] = []
 
   beforeAll(async () => {
+    // The dashboard test below needs dashboard/dist (a no-op when it is up to date).
+    execFileSync('node', ['scripts/build-dashboard.mjs', '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
     mkdirSync(ARTIFACTS, { recursive: true })
     browser = await launchBrowser()
-  })
+  }, 120_000)
   afterAll(async () => {
     await browser?.close()
   })
@@ -230,5 +237,56 @@ describe.skipIf(skipBrowserTests)('embedded checkout in a browser', async () => 
     const frame = page.frames().find((f) => f !== page.mainFrame())
     const content = frame ? await frame.evaluate('document.querySelector("#k-form") ? "checkout" : "blocked"').catch(() => 'blocked') : 'blocked'
     expect(content).toBe('blocked')
+  })
+
+  it("the dashboard: Settings saves the embed hosts (a bad entry is refused beside the field), and the link's Embed snippet works on the merchant's page", async () => {
+    const site = await startMerchant('127.0.0.2', e.base)
+    sites.push(site)
+    const org = await e.createOrg('Dashboard Shop')
+    const user = { email: `embed-${process.pid}-${Date.now().toString(36)}@example.com`, password: 'correct horse battery staple' }
+    await createUser(e.deps, { ...user, organizationId: org.organizationId })
+    const polar = await polarClient(e.app, org.token)
+    const p = await polar.products.create({ name: 'Poster', prices: [{ amountType: 'fixed', priceAmount: 1500 }] } as Parameters<Polar['products']['create']>[0])
+    const l = await polar.checkoutLinks.create({ paymentProcessor: 'stripe', products: [p.id], label: 'Poster' } as Parameters<Polar['checkoutLinks']['create']>[0])
+
+    const page = await open(/status of (401|422)/)
+    await page.goto(`${e.base}/dashboard/login`)
+    await page.getByLabel('Email').fill(user.email)
+    await page.getByLabel('Password').fill(user.password)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.waitForURL(`${e.base}/dashboard/products`)
+
+    await page.getByRole('link', { name: 'Settings' }).click()
+    const hosts = page.getByTestId('embed-hosts')
+    await hosts.fill(`https://${new URL(site.origin).host}`)
+    await page.getByRole('button', { name: 'Save' }).click()
+    const error = page.getByTestId('field-error')
+    await error.waitFor()
+    expect(await error.innerText()).toContain('is not a valid embed host: write the host on its own')
+    expect(await hosts.getAttribute('aria-invalid')).toBe('true')
+
+    await hosts.fill(`${new URL(site.origin).host.toUpperCase()}\nshop.example.com:443`)
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByText('Saved: 2 hosts may embed your checkout.').waitFor()
+    expect(await hosts.inputValue()).toBe(`${new URL(site.origin).host}\nshop.example.com`)
+    expect((await polar.organizations.get({ id: org.organizationId })).id).toBe(org.organizationId)
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-settings-embed.png`, fullPage: true })
+
+    await page.goto(`${e.base}/dashboard/products/checkout-links/${l.id}`)
+    await page.getByRole('tab', { name: 'Embed' }).click()
+    await page.getByLabel('Dark').check()
+    const snippet = await page.getByTestId('embed-snippet').inputValue()
+    expect(snippet).toBe(
+      `<a href="${l.url}" data-polar-checkout data-polar-checkout-theme="dark" style="display:inline-block;padding:12px 20px;border-radius:8px;background:#f8fafc;color:#0f172a;font:600 16px/1.2 system-ui, -apple-system, Segoe UI, Roboto, sans-serif;text-decoration:none">Buy now</a>\n` +
+        `<script src="${e.base}/embed.js" defer data-auto-init></script>`,
+    )
+
+    // Pasted into the merchant's page, the snippet opens the checkout in the overlay.
+    site.snippet = snippet
+    const shopPage = await open()
+    await shopPage.goto(`${site.origin}/`)
+    await shopPage.getByRole('link', { name: 'Buy now' }).click()
+    await until(() => events(shopPage), (ev) => ev.includes('loaded'), "'loaded' from the pasted snippet")
+    expect(await shopPage.frameLocator('iframe').locator('html').getAttribute('data-theme')).toBe('dark')
   })
 })
