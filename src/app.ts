@@ -16,6 +16,7 @@ import { customFieldRoutes } from './custom-fields/routes'
 import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
+import { embedRoutes } from './embed/routes'
 import { registerAuth } from './auth/hooks'
 import { registerApiVersion } from './http/api-version'
 import { authenticateToken } from './organizations/service'
@@ -147,6 +148,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(organizationAccessTokenRoutes, { prefix: '/v1/organization-access-tokens', deps })
   await app.register(sessionRoutes, { prefix: '/v1/auth', deps })
   await app.register(checkoutPageRoutes, { deps })
+  await app.register(embedRoutes, { deps })
   await app.register(dashboardRoutes)
 
   return app

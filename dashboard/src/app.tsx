@@ -14,6 +14,7 @@ import { Layout, NotFound } from './pages/layout'
 import { LoginPage } from './pages/login'
 import { OrdersList } from './pages/orders'
 import { ProductForm, ProductsList } from './pages/products'
+import { SettingsPage } from './pages/settings'
 import { TokensPage } from './pages/tokens'
 
 type Route = [pattern: string, render: (params: Record<string, string>) => ReactNode]
@@ -36,6 +37,7 @@ const ROUTES: Route[] = [
   ['/orders', () => <OrdersList />],
   ['/customers', () => <CustomersList />],
   ['/tokens', () => <TokensPage />],
+  ['/settings', () => <SettingsPage />],
 ]
 
 function route(path: string): ReactNode {

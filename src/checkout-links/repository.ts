@@ -78,6 +78,8 @@ export interface LinkForVisit {
   id: string
   organization_id: string
   organization_name: string
+  /** The organization's `embed_hosts`: the visit checks `?embed_origin=` against them. */
+  embed_hosts: string[]
   client_secret: string
   allow_discount_codes: boolean
   require_billing_address: boolean
@@ -106,7 +108,7 @@ export async function findLinkForVisit(db: Executor, clientSecret: string): Prom
   // No secret has a NUL, which PostgreSQL text cannot even hold (it would refuse the query): not found.
   if (clientSecret.includes('\0')) return undefined
   const res = await sql<LinkForVisit>`${sql.raw(preparedMarker('link_for_visit'))}
-    select l.id, l.organization_id, o.name as organization_name, l.client_secret, l.allow_discount_codes,
+    select l.id, l.organization_id, o.name as organization_name, o.embed_hosts, l.client_secret, l.allow_discount_codes,
       l.require_billing_address, l.success_url, l.return_url, l.trial_interval, l.trial_interval_count, l.seats, l.metadata,
       coalesce((
         select json_agg(json_build_object(

@@ -5,6 +5,7 @@ import type { ProductPrice } from '../products/schemas'
 import { countryOptions, formatDate, formatMoney, toMajorInput } from './format'
 import { html, raw, type Raw } from './html'
 import { t, type MessageKey } from './i18n/index'
+import { SCRIPT } from './script'
 import { CSS } from './styles'
 
 export interface PageContext {
@@ -13,6 +14,17 @@ export interface PageContext {
   nonce: string
   /** The script's live refresh: the same markup without style and script, parsed but never shown. */
   fragment?: boolean
+  /**
+   * Embedded (`?embed=true` on a session whose `embed_origin` is allowed): the compact layout for an overlay
+   * iframe, framed by and posting `POLAR_CHECKOUT` messages to exactly this origin.
+   */
+  embedOrigin?: string
+}
+
+/** The query a page's own links and form keep: the forced theme, and the embedded layout. */
+export function pageQuery(ctx: PageContext): string {
+  const q = [ctx.theme ? `theme=${ctx.theme}` : '', ctx.embedOrigin ? 'embed=true' : ''].filter(Boolean).join('&')
+  return q ? `?${q}` : ''
 }
 
 export interface FormState {
@@ -30,9 +42,14 @@ const LANGUAGE_NAMES: Record<Locale, string> = {
 }
 
 export function layout(ctx: PageContext, title: string, body: Raw, opts: { script?: string; bodyAttrs?: Raw; footer?: Raw } = {}): string {
+  // Embedded: no site chrome (footer, language picker), a close button, and the script on every page (it posts the messages).
+  const embed = ctx.embedOrigin
+  const script = opts.script ?? (embed ? SCRIPT : undefined)
+  const bodyAttrs = embed ? html`${opts.bodyAttrs ?? ''} data-embed-origin="${embed}"` : (opts.bodyAttrs ?? '')
+  const close = embed ? html`<button type="button" class="k-close" id="k-close" aria-label="${t(ctx.locale, 'close_checkout')}"><span aria-hidden="true">×</span></button>` : ''
   return html`<!doctype html>
-<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
-<body${opts.bodyAttrs ?? ''}>${body}${opts.footer ?? ''}${opts.script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(opts.script)}</script>` : ''}</body></html>`.html
+<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}${embed ? raw(' data-embed') : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
+<body${bodyAttrs}>${close}${body}${embed ? '' : (opts.footer ?? '')}${script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(script)}</script>` : ''}</body></html>`.html
 }
 
 /** The small footer: "Powered by Kassa" and the language picker (a GET form; the script submits it on change). */
@@ -150,9 +167,10 @@ function renderProducts(c: CheckoutPublic, locale: Locale): Raw {
 }
 
 /** The left column: who sells what, for how much. */
-export function renderSummary(c: CheckoutPublic, locale: Locale, form: FormState, now: Date): Raw {
+export function renderSummary(c: CheckoutPublic, locale: Locale, form: FormState, now: Date, embedded = false): Raw {
+  // Embedded, the close button stands in for the back link (which would navigate inside the overlay).
   return html`<section class="card summary" aria-labelledby="k-product-name">${
-    c.return_url ? html`<a class="back" href="${c.return_url}" rel="noopener">← ${t(locale, 'back')}</a>` : ''
+    c.return_url && !embedded ? html`<a class="back" href="${c.return_url}" rel="noopener">← ${t(locale, 'back')}</a>` : ''
   }<p class="org">${c.organization.name}</p><h1 id="k-product-name">${c.product?.name ?? ''}</h1><div id="k-headline">${renderHeadline(c, locale, now)}</div>${renderProducts(c, locale)}${renderAmount(c, locale, form)}<div id="k-breakdown">${renderBreakdown(c, locale)}</div>${renderDiscount(c, locale, form)}${
     c.product?.description ? html`<p class="desc">${c.product.description}</p>` : ''
   }</section>`
@@ -253,7 +271,7 @@ export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: Fo
   const { locale } = ctx
   // Enter in a field submits with the form's first submit button: without script, the hidden pay button
   // in <noscript> comes first, so Enter pays rather than applying a discount or switching product.
-  const body = html`<main class="wrap"><form method="post" action="${opts.action}" id="k-form" novalidate><input type="hidden" name="locale" value="${locale}"><noscript><button type="submit" name="action" value="pay" hidden></button></noscript><div class="grid">${renderSummary(c, locale, form, now)}<section class="card" aria-label="${t(locale, 'checkout')}"><fieldset><legend>${t(locale, 'contact')}</legend>${input(locale, form, {
+  const body = html`<main class="wrap"><form method="post" action="${opts.action}" id="k-form" novalidate><input type="hidden" name="locale" value="${locale}"><noscript><button type="submit" name="action" value="pay" hidden></button></noscript><div class="grid">${renderSummary(c, locale, form, now, Boolean(ctx.embedOrigin))}<section class="card" aria-label="${t(locale, 'checkout')}"><fieldset><legend>${t(locale, 'contact')}</legend>${input(locale, form, {
     name: 'customer_email',
     label: 'email',
     type: 'email',

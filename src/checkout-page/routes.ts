@@ -9,14 +9,15 @@ import { matchAcceptLanguage, matchLocale, type Locale } from '../lib/locales'
 import { formErrors, parseCheckoutForm } from './form'
 import { pageHeaders } from './html'
 import { t } from './i18n/index'
-import { renderCheckoutPage, renderConfirmation, renderMessage, renderProcessing, type FormState, type PageContext } from './render'
+import { pageQuery, renderCheckoutPage, renderConfirmation, renderMessage, renderProcessing, type FormState, type PageContext } from './render'
 import { SCRIPT } from './script'
 import { loadPageState, submitCheckoutForm } from './service'
 
 type Query = Record<string, string | string[] | undefined>
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 
-function pageContext(req: FastifyRequest, sessionLocale?: string | null): PageContext {
+/** `embedOrigin`: the session's allowed embedding origin; the page is embedded only when it also asks (`?embed=true`). */
+function pageContext(req: FastifyRequest, sessionLocale?: string | null, embedOrigin?: string | null): PageContext {
   const q = req.query as Query
   const locale: Locale = matchLocale(first(q.locale)) ?? matchLocale(sessionLocale) ?? matchAcceptLanguage(req.headers['accept-language']) ?? 'en'
   const theme = first(q.theme)
@@ -25,11 +26,12 @@ function pageContext(req: FastifyRequest, sessionLocale?: string | null): PageCo
     theme: theme === 'light' || theme === 'dark' ? theme : undefined,
     nonce: randomBytes(16).toString('base64'),
     fragment: req.headers['x-kassa-fragment'] === '1',
+    ...(embedOrigin && first(q.embed) === 'true' ? { embedOrigin } : {}),
   }
 }
 
 function send(reply: FastifyReply, status: number, ctx: PageContext, body: string, opts: { secret?: boolean } = {}) {
-  return reply.status(status).headers(pageHeaders({ nonce: ctx.nonce, secretInUrl: opts.secret, personal: opts.secret })).send(body)
+  return reply.status(status).headers(pageHeaders({ nonce: ctx.nonce, secretInUrl: opts.secret, personal: opts.secret, frameAncestor: ctx.embedOrigin })).send(body)
 }
 
 export function sendNotAvailable(reply: FastifyReply, ctx: PageContext, organizationName?: string) {
@@ -67,7 +69,7 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
     const state = await loadPageState(deps, clientSecret)
     if (state.kind === 'missing') return sendNotAvailable(reply, pageContext(req))
     const { checkout } = state
-    const ctx = pageContext(req, checkout.locale)
+    const ctx = pageContext(req, checkout.locale, state.embedOrigin)
     switch (state.kind) {
       case 'succeeded':
         return send(reply, 200, ctx, renderConfirmation(checkout, ctx, { orderId: state.orderId, trialEnd: state.trialEnd }), { secret: true })
@@ -81,7 +83,7 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
         return send(reply, expired ? 410 : 200, ctx, renderMessage(ctx, title, text, again, checkout.organization.name), { secret: true })
       }
       case 'open': {
-        const action = `/checkout/${encodeURIComponent(clientSecret)}${ctx.theme ? `?theme=${ctx.theme}` : ''}`
+        const action = `/checkout/${encodeURIComponent(clientSecret)}${pageQuery(ctx)}`
         return send(reply, status, ctx, renderCheckoutPage(checkout, ctx, form ?? { errors: {}, values: {} }, state.now, { script: SCRIPT, action }), { secret: true })
       }
     }
@@ -101,8 +103,8 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
     const body = (req.body ?? {}) as Record<string, string | string[]>
     const state = await loadPageState(deps, client_secret)
     if (state.kind === 'missing') return sendNotAvailable(reply, pageContext(req))
-    const back = (ctx: PageContext) => `/checkout/${encodeURIComponent(client_secret)}${ctx.theme ? `?theme=${ctx.theme}` : ''}`
-    const ctx = pageContext(req, first(body.locale) ?? state.checkout.locale)
+    const back = (ctx: PageContext) => `/checkout/${encodeURIComponent(client_secret)}${pageQuery(ctx)}`
+    const ctx = pageContext(req, first(body.locale) ?? state.checkout.locale, state.embedOrigin)
     if (state.kind !== 'open') return reply.redirect(back(ctx), 303)
     const form = parseCheckoutForm(body, state.checkout, ctx.locale, state.now)
     const fix = t(ctx.locale, 'fix_errors')

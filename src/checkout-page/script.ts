@@ -2,12 +2,22 @@
  * The checkout page's enhancement, plain ES2017 (no framework, no build step). Without it the page
  * still works as a form post; with it totals update live through the client API, errors appear
  * without a reload, and payment shows progress until the session settles.
+ *
+ * Embedded (`data-embed-origin`, see render.ts), it posts Polar's `POLAR_CHECKOUT` messages to exactly that
+ * origin, never '*' (`clients/apps/web/src/hooks/checkout.ts`, `components/Checkout/Embed/` in Polar):
+ * `loaded` on every page, `close` from the close button or a click beside the checkout, `confirmed` once
+ * confirm is accepted, and `success` with `successURL` and `redirect` only once the session has settled.
  */
 export const SCRIPT = String.raw`(function(){
-var d=document,b=d.body,secret=b.getAttribute('data-secret');if(!secret)return;
+var d=document,b=d.body,secret=b.getAttribute('data-secret'),eo=b.getAttribute('data-embed-origin');
+function post(ev,x){if(!eo)return;var m={type:'POLAR_CHECKOUT',event:ev};for(var k in x||{})m[k]=x[k];parent.postMessage(m,eo)}
+if(eo){var cl=d.getElementById('k-close');if(cl)cl.addEventListener('click',function(){post('close')});
+ d.documentElement.addEventListener('click',function(e){if(e.target===b||e.target===d.documentElement)post('close')});
+ post('loaded')}
+if(!secret)return;
 var api='/v1/checkouts/client/'+secret,page=location.pathname+location.search;
 var lang=d.getElementById('k-locale');if(lang)lang.addEventListener('change',function(){lang.form.submit()});
-if(b.getAttribute('data-poll')){poll();return}
+if(b.getAttribute('data-poll')){post('confirmed');poll();return}
 var form=d.getElementById('k-form');if(!form)return;
 var msgs=JSON.parse(d.getElementById('k-msgs').textContent),cur=b.getAttribute('data-currency').toUpperCase();
 var digits=new Intl.NumberFormat('en',{style:'currency',currency:cur}).resolvedOptions().maximumFractionDigits;
@@ -65,7 +75,7 @@ function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim
  var a=address();if(a)body.customer_billing_address=a;var amt=el('amount');if(amt){var m=minor(amt.value);if(m!==null)body.amount=m}
  if(el('card_number'))body.confirmation_token_id=token();
  busy(true);fetch(api+'/confirm',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){return r.json().then(function(j){
-  if(r.ok){$('k-pay-label').textContent=msgs.processing;poll();return}
+  if(r.ok){$('k-pay-label').textContent=msgs.processing;post('confirmed');poll();return}
   busy(false);if(r.status===422)showIssues(j.detail||[]);else if(r.status===400){$('k-form-error').textContent=msgs.card_declined;var c=el('card_number');c&&c.focus()}else if(r.status===410||r.status===403)location.reload();else $('k-form-error').textContent=msgs.something_wrong})
  }).catch(function(){busy(false);$('k-form-error').textContent=msgs.something_wrong})}
 // Enter in a field submits with the form's first submit button (Apply): Enter in the code field applies it, elsewhere it pays.
@@ -76,7 +86,12 @@ form.addEventListener('submit',function(e){var s=e.submitter,act=enter?(enter===
  else if(act==='update'){send({product_id:v('product_id')},true)}
  else if(!pending)confirm()});
 function poll(){fetch(api,{cache:'no-store'}).then(function(r){return r.json()}).then(function(c){
- if(c.status==='succeeded'){location.assign(c.success_url);return}
+ if(c.status==='succeeded'){succeeded(c);return}
  if(c.status==='failed'||c.status==='expired'){location.reload();return}
  setTimeout(poll,700)}).catch(function(){setTimeout(poll,1500)})}
+// Kassa's own confirmation page stays in the overlay (embedded, same theme); the merchant's success_url is
+// for the embedding page to open (redirect: true), as Polar's embed does.
+function succeeded(c){var u=c.success_url,own=u.indexOf(c.url)===0;
+ if(eo&&own){var p=new URL(u),th=d.documentElement.getAttribute('data-theme');p.searchParams.set('embed','true');if(th)p.searchParams.set('theme',th);u=p.toString()}
+ post('success',{successURL:u,redirect:!own});if(own||!eo)location.assign(u)}
 })()`

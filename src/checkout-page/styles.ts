@@ -66,4 +66,15 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:6px 16px;margin:16px 0 0}dt{c
 .btn{display:inline-flex;align-items:center;justify-content:center;text-decoration:none;background:var(--accent);color:var(--accent-fg);border-radius:8px;min-height:48px;padding:0 20px;font-weight:600;margin-top:16px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (min-width:768px){.grid{grid-template-columns:1fr 1fr;gap:32px;align-items:start}.summary{position:sticky;top:16px}.wrap{padding:40px 24px}.paybar{position:static;border-top:0;padding:4px 0 0;margin-top:8px;box-shadow:none}.paybar .sum{display:none}body[data-currency]{padding-bottom:0}html:has(body[data-currency]){scroll-padding-bottom:0}}
+/* Embedded in an overlay iframe (the embedding page dims behind it): the checkout as a floating panel. */
+[data-embed],[data-embed] body{background:transparent}
+/* A root color-scheme unlike the embedding page's would make the browser paint the frame opaque: the scheme
+   moves from the root to the checkout itself. */
+:root[data-embed]{color-scheme:normal}[data-embed] main,.k-close{color-scheme:light}[data-embed][data-theme=dark] main,[data-theme=dark] .k-close{color-scheme:dark}
+@media (prefers-color-scheme:dark){[data-embed]:not([data-theme=light]) main,:root:not([data-theme=light]) .k-close{color-scheme:dark}}
+[data-embed] body{min-height:100vh}
+[data-embed] .wrap{background:var(--bg);max-width:940px;margin:48px auto 16px;border-radius:16px;padding:12px;box-shadow:0 24px 64px rgb(0 0 0/.35)}
+[data-embed] .center{margin:48px auto 16px}[data-embed] .center>.card{box-shadow:0 24px 64px rgb(0 0 0/.35)}
+.k-close{position:fixed;top:8px;right:8px;z-index:20;width:40px;height:40px;min-height:0;padding:0;border-radius:50%;font-size:22px;line-height:1;display:flex;align-items:center;justify-content:center;box-shadow:0 4px 16px rgb(0 0 0/.2)}
+@media (min-width:768px){[data-embed] .wrap{padding:24px;margin:56px auto 24px}.k-close{top:16px;right:16px}}
 `

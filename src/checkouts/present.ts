@@ -107,8 +107,11 @@ export function toCheckout(deps: Pick<Deps, 'config'>, row: CheckoutRow, ctx: Ch
   } as Checkout
 }
 
-export async function toCheckoutPublic(deps: Pick<Deps, 'config' | 'db'>, row: CheckoutRow, ctx: CheckoutContext, now: Date): Promise<CheckoutPublic> {
-  const org = await getOrganization(deps, row.organization_id)
+type OrganizationRow = NonNullable<Awaited<ReturnType<typeof getOrganization>>>
+
+/** `org`: the session's organization when the caller has it already (one read fewer). */
+export async function toCheckoutPublic(deps: Pick<Deps, 'config' | 'db'>, row: CheckoutRow, ctx: CheckoutContext, now: Date, preloaded?: OrganizationRow): Promise<CheckoutPublic> {
+  const org = preloaded ?? (await getOrganization(deps, row.organization_id))
   if (!org) throw new ResourceNotFound()
   return {
     ...toCheckoutBase(deps, row, ctx, now),

@@ -100,7 +100,13 @@ const merchantFields = {
   customer_metadata: MetadataInput.nullish(),
   success_url: HttpUrl.nullish(),
   return_url: HttpUrl.nullish(),
-  embed_origin: z.string().max(256).nullish(),
+  embed_origin: z
+    .string()
+    .max(256)
+    .nullish()
+    .describe(
+      "The origin of the page embedding the checkout: it may frame the page and gets its messages. Stricter than Polar: it must be admitted by the organization's `embed_hosts` (422 otherwise); stored normalized.",
+    ),
   currency: Currency.nullish(),
 }
 

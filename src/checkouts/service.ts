@@ -7,6 +7,7 @@ import { findPriceProductId, getProductsByIds } from '../products/service'
 import { applyChanges } from './changes'
 import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
+import { checkedEmbedOrigin } from './embed'
 import { baseAmount } from './pricing'
 import { emitCheckoutEvent, rowForInsert, toCheckout, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -95,7 +96,8 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     modified_at: null,
     confirmed_at: null,
   }
-  const { product_id: _p, products: _ps, product_price_id: _pp, ...changes } = input
+  const { product_id: _p, products: _ps, product_price_id: _pp, ...rest } = input
+  const changes = { ...rest, embed_origin: await checkedEmbedOrigin(deps.db, auth.organizationId, input.embed_origin) }
   const { row } = await applyChanges(deps.db, base, ctx, changes, now, { merchant: true })
   row.modified_at = null
   return deps.db.transaction().execute(async (tx) => {
@@ -142,7 +144,8 @@ export async function updateCheckout(deps: D, auth: AuthContext, id: string, inp
     const row = await repo.findCheckout(tx, auth.organizationId, id, { forUpdate: true })
     if (!row) throw new ResourceNotFound()
     assertOpen(row, now, 'merchant')
-    const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: true })
+    const changes = { ...input, embed_origin: await checkedEmbedOrigin(tx, auth.organizationId, input.embed_origin) }
+    const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), changes, now, { merchant: true })
     if (!Object.keys(patch).length) return toCheckout(deps, next, ctx, now)
     const saved = await repo.updateCheckout(tx, row.id, patch)
     await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)

@@ -11,10 +11,12 @@ import * as repo from './repository'
 import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
 import { lookUpVisitCode } from './discount-attempts'
 import { checkoutUrl, emitCheckoutEvent } from './present'
+import { visitEmbedOrigin } from './embed'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
-const KNOWN = new Set(['product_id', 'customer_email', 'customer_name', 'discount_code', 'amount', 'locale', ...METADATA_PARAMS])
+// `embed_origin` is stored, never forwarded (as Polar's redirect drops it); `embed` and `theme` go on to the page.
+const KNOWN = new Set(['product_id', 'customer_email', 'customer_name', 'discount_code', 'amount', 'locale', 'embed_origin', ...METADATA_PARAMS])
 const FIELD_PREFIX = 'custom_field_data.'
 const MAX_LINK_QUERY = 4096
 
@@ -178,6 +180,7 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
     locale,
     success_url: link.success_url,
     return_url: link.return_url,
+    embed_origin: visitEmbedOrigin(get('embed_origin'), link.embed_hosts),
     metadata: JSON.stringify(metadata),
     custom_field_data: JSON.stringify(customFieldData),
     link_query: visit.rawQuery.length <= MAX_LINK_QUERY && !visit.rawQuery.includes('\0') ? visit.rawQuery : null,

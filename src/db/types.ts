@@ -10,6 +10,8 @@ export interface OrganizationsTable {
   id: string
   name: string
   slug: string
+  /** Normalized host patterns allowed to embed the checkout (src/organizations/embed-hosts.ts). */
+  embed_hosts: ColumnType<string[], string[] | undefined, string[]>
   created_at: Timestamp
   modified_at: Timestamp | null
 }

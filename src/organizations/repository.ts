@@ -6,17 +6,23 @@ import type { Page } from '../http/schemas'
 
 export type AccessTokenRow = Omit<Row<'access_tokens'>, 'token_hash'>
 const tokenColumns = ['id', 'organization_id', 'scopes', 'comment', 'created_at', 'modified_at', 'expires_at', 'revoked_at', 'last_used_at'] as const
+const organizationColumns = ['id', 'name', 'slug', 'embed_hosts', 'created_at', 'modified_at'] as const
+export type OrganizationRow = Pick<Row<'organizations'>, (typeof organizationColumns)[number]>
 
 export async function insertOrganization(db: Executor, row: NewRow<'organizations'>) {
-  return db.insertInto('organizations').values(row).returning(['id', 'name', 'slug', 'created_at', 'modified_at']).executeTakeFirstOrThrow()
+  return db.insertInto('organizations').values(row).returning(organizationColumns).executeTakeFirstOrThrow()
 }
 
 export async function findOrganizationBySlug(db: Executor, slug: string) {
-  return db.selectFrom('organizations').select(['id', 'name', 'slug', 'created_at', 'modified_at']).where('slug', '=', slug).executeTakeFirst()
+  return db.selectFrom('organizations').select(organizationColumns).where('slug', '=', slug).executeTakeFirst()
 }
 
 export async function findOrganizationById(db: Executor, id: string) {
-  return db.selectFrom('organizations').select(['id', 'name', 'slug', 'created_at', 'modified_at']).where('id', '=', id).executeTakeFirst()
+  return db.selectFrom('organizations').select(organizationColumns).where('id', '=', id).executeTakeFirst()
+}
+
+export async function updateOrganization(db: Executor, id: string, patch: RowUpdate<'organizations'>): Promise<OrganizationRow | undefined> {
+  return db.updateTable('organizations').set(patch).where('id', '=', id).returning(organizationColumns).executeTakeFirst()
 }
 
 export async function countOrganizations(db: Executor): Promise<number> {

@@ -14,6 +14,7 @@ import {
   OrganizationAccessTokenUpdate,
   OrganizationList,
   OrganizationListQuery,
+  OrganizationUpdate,
 } from './schemas'
 import * as service from './service'
 
@@ -42,6 +43,19 @@ export const organizationRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (
       response: { 200: Organization, 404: ErrorBody, ...commonErrors },
     },
   }, async (req) => service.getOrganizationOrThrow(deps, authOf(req), req.params.id))
+
+  app.patch('/:id', {
+    config: { scope: 'organizations:write' },
+    schema: {
+      tags,
+      summary: 'Update Organization',
+      description:
+        "Only the caller's own organization; any other id is a 404. Kassa stores `embed_hosts` (the hosts allowed to embed the checkout), validated and normalized as Polar does; Polar's other fields are ignored.",
+      params: IdParams,
+      body: OrganizationUpdate,
+      response: { 200: Organization, 404: ErrorBody, ...commonErrors },
+    },
+  }, async (req) => service.updateOrganization(deps, authOf(req), req.params.id, req.body))
 }
 
 export const organizationAccessTokenRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {

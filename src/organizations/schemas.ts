@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
 import { ALL_SCOPES } from '../auth/scopes'
+import { EmbedHostsInput, EMBED_HOSTS_DESCRIPTION } from './embed-hosts-schema'
 
 export const ScopeSchema = z.enum(ALL_SCOPES).describe('A scope, as Polar names it. A `:write` scope also grants the matching `:read`.')
 
@@ -129,6 +130,7 @@ export const Organization = z
       usage: z.object({ show: z.boolean() }),
       subscription: z.object({ update_seats: z.boolean(), update_plan: z.boolean() }),
     }),
+    embed_hosts: z.array(z.string()).describe(EMBED_HOSTS_DESCRIPTION),
     account_id: z.null().describe('Always null in Kassa.'),
     payout_account_id: z.null().describe('Always null in Kassa.'),
     capabilities: z.object({
@@ -144,6 +146,13 @@ export const Organization = z
 export type Organization = z.infer<typeof Organization>
 
 export const OrganizationList = listOf(Organization)
+
+export const OrganizationUpdate = z
+  .object({
+    embed_hosts: EmbedHostsInput.nullish(),
+  })
+  .describe("Update an organization: only the keys sent are changed. Of Polar's fields Kassa stores `embed_hosts`; the others are accepted and ignored.")
+export type OrganizationUpdate = z.infer<typeof OrganizationUpdate>
 
 export const OrganizationListQuery = z.object({
   slug: z.string().optional().describe('Filter by slug.'),

@@ -13,10 +13,12 @@ import type {
   OrganizationAccessTokenListQuery,
   OrganizationAccessTokenUpdate,
   OrganizationListQuery,
+  OrganizationUpdate,
 } from './schemas'
 import { ALL_SCOPES, hasScope, isScope, type Scope } from '../auth/scopes'
 
 export type { AuthContext }
+export { matchOrigin, parseOrigin } from './embed-hosts'
 
 // `last_used_at` is written at most this often per token, so a busy integration costs no write per request.
 const LAST_USED_RESOLUTION_MS = 60_000
@@ -119,7 +121,7 @@ export const listUserOrganizations = (deps: Pick<Deps, 'db'>, userId: string) =>
 
 // ---- Organizations API (the caller's own organization only) ----
 
-export function toOrganization(row: { id: string; name: string; slug: string; created_at: Date | string; modified_at: Date | string | null }): Organization {
+export function toOrganization(row: repo.OrganizationRow): Organization {
   return {
     created_at: iso(row.created_at),
     modified_at: isoOrNull(row.modified_at),
@@ -161,6 +163,7 @@ export function toOrganization(row: { id: string; name: string; slug: string; cr
       subscription_updated: true,
     },
     customer_portal_settings: { usage: { show: true }, subscription: { update_seats: true, update_plan: true } },
+    embed_hosts: row.embed_hosts,
     account_id: null,
     payout_account_id: null,
     capabilities: { checkout_payments: true, subscription_renewals: true, payouts: false, refunds: false, api_access: true, dashboard_access: true },
@@ -169,6 +172,15 @@ export function toOrganization(row: { id: string; name: string; slug: string; cr
 
 export async function getOrganizationOrThrow(deps: Pick<Deps, 'db'>, auth: AuthContext, id: string): Promise<Organization> {
   const row = id === auth.organizationId ? await repo.findOrganizationById(deps.db, id) : undefined
+  if (!row) throw new ResourceNotFound()
+  return toOrganization(row)
+}
+
+/** Polar's `PATCH /v1/organizations/{id}`: only the caller's own organization; only the keys sent change. */
+export async function updateOrganization(deps: ServiceDeps, auth: AuthContext, id: string, input: OrganizationUpdate): Promise<Organization> {
+  if (id !== auth.organizationId) throw new ResourceNotFound()
+  const patch = input.embed_hosts != null ? { embed_hosts: input.embed_hosts } : {}
+  const row = await repo.updateOrganization(deps.db, id, { ...patch, modified_at: deps.clock.now() })
   if (!row) throw new ResourceNotFound()
   return toOrganization(row)
 }

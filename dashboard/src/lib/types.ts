@@ -9,6 +9,11 @@ export interface Organization {
   slug: string
 }
 
+/** The organization as `GET /v1/organizations/{id}` returns it (the fields the settings page reads). */
+export interface OrganizationSettings extends Organization {
+  embed_hosts: string[]
+}
+
 export interface Session {
   user: { id: string; email: string }
   organizations: Organization[]

@@ -8,6 +8,7 @@ const NAV = [
   { to: '/orders', label: 'Orders' },
   { to: '/customers', label: 'Customers' },
   { to: '/tokens', label: 'Tokens' },
+  { to: '/settings', label: 'Settings' },
 ]
 
 function OrgSwitcher() {

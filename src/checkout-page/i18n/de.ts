@@ -91,6 +91,7 @@ export const de: Catalog = {
   not_available_text: 'Der aufgerufene Bezahllink existiert nicht oder ist nicht mehr aktiv. Bitte wenden Sie sich an den Verkäufer, um einen neuen zu erhalten.',
   not_found_title: 'Bezahlvorgang nicht gefunden',
   language: 'Sprache',
+  close_checkout: 'Kasse schließen',
   fix_errors: 'Bitte korrigieren Sie die markierten Felder.',
   something_wrong: 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
   value_too_long: 'Das ist zu lang.',

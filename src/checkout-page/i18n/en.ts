@@ -93,6 +93,7 @@ export const en = {
   not_available_text: 'The checkout link you followed does not exist or is no longer active. Please contact the seller for a new one.',
   not_found_title: 'Checkout not found',
   language: 'Language',
+  close_checkout: 'Close checkout',
   fix_errors: 'Please correct the highlighted fields.',
   something_wrong: 'Something went wrong. Please try again.',
   value_too_long: 'This is too long.',

@@ -91,6 +91,7 @@ export const es: Catalog = {
   not_available_text: 'El enlace de pago que has seguido no existe o ya no está activo. Ponte en contacto con el vendedor para obtener uno nuevo.',
   not_found_title: 'Sesión de pago no encontrada',
   language: 'Idioma',
+  close_checkout: 'Cerrar el pago',
   fix_errors: 'Corrige los campos resaltados.',
   something_wrong: 'Algo ha ido mal. Inténtalo de nuevo.',
   value_too_long: 'Es demasiado largo.',

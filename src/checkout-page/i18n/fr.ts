@@ -91,6 +91,7 @@ export const fr: Catalog = {
   not_available_text: 'Le lien de paiement que vous avez suivi n’existe pas ou n’est plus actif. Veuillez contacter le vendeur pour en obtenir un nouveau.',
   not_found_title: 'Session de paiement introuvable',
   language: 'Langue',
+  close_checkout: 'Fermer le paiement',
   fix_errors: 'Veuillez corriger les champs en surbrillance.',
   something_wrong: 'Une erreur s’est produite. Veuillez réessayer.',
   value_too_long: 'C’est trop long.',

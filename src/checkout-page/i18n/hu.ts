@@ -91,6 +91,7 @@ export const hu: Catalog = {
   not_available_text: 'A megnyitott fizetési link nem létezik, vagy már nem aktív. Új linkért forduljon az eladóhoz.',
   not_found_title: 'A fizetési munkamenet nem található',
   language: 'Nyelv',
+  close_checkout: 'Fizetés bezárása',
   fix_errors: 'Kérjük, javítsa ki a kiemelt mezőket.',
   something_wrong: 'Hiba történt. Kérjük, próbálja újra.',
   value_too_long: 'Ez túl hosszú.',

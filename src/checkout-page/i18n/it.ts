@@ -91,6 +91,7 @@ export const it: Catalog = {
   not_available_text: 'Il link di pagamento che hai seguito non esiste o non è più attivo. Contatta il venditore per riceverne uno nuovo.',
   not_found_title: 'Sessione di pagamento non trovata',
   language: 'Lingua',
+  close_checkout: 'Chiudi il pagamento',
   fix_errors: 'Correggi i campi evidenziati.',
   something_wrong: 'Si è verificato un errore. Riprova.',
   value_too_long: 'È troppo lungo.',

@@ -91,6 +91,7 @@ export const ja: Catalog = {
   not_available_text: 'アクセスした購入リンクは存在しないか、現在は無効です。新しいリンクについては販売者にお問い合わせください。',
   not_found_title: '購入手続きが見つかりません',
   language: '言語',
+  close_checkout: 'チェックアウトを閉じる',
   fix_errors: '強調表示された項目を修正してください。',
   something_wrong: '問題が発生しました。もう一度お試しください。',
   value_too_long: '長すぎます。',

@@ -91,6 +91,7 @@ export const ko: Catalog = {
   not_available_text: '접속하신 결제 링크가 존재하지 않거나 더 이상 활성 상태가 아닙니다. 판매자에게 새 링크를 요청해 주세요.',
   not_found_title: '결제 세션을 찾을 수 없습니다',
   language: '언어',
+  close_checkout: '결제 닫기',
   fix_errors: '표시된 항목을 수정해 주세요.',
   something_wrong: '문제가 발생했습니다. 다시 시도해 주세요.',
   value_too_long: '너무 깁니다.',

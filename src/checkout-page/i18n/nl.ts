@@ -91,6 +91,7 @@ export const nl: Catalog = {
   not_available_text: 'De betaallink die je hebt gevolgd bestaat niet of is niet meer actief. Neem contact op met de verkoper voor een nieuwe link.',
   not_found_title: 'Betaalsessie niet gevonden',
   language: 'Taal',
+  close_checkout: 'Afrekenen sluiten',
   fix_errors: 'Corrigeer de gemarkeerde velden.',
   something_wrong: 'Er is iets misgegaan. Probeer het opnieuw.',
   value_too_long: 'Dit is te lang.',

@@ -92,6 +92,7 @@ export const pl: Catalog = {
   not_available_text: 'Link do płatności, z którego korzystasz, nie istnieje lub nie jest już aktywny. Skontaktuj się ze sprzedawcą, aby otrzymać nowy.',
   not_found_title: 'Nie znaleziono sesji płatności',
   language: 'Język',
+  close_checkout: 'Zamknij płatność',
   fix_errors: 'Popraw wyróżnione pola.',
   something_wrong: 'Coś poszło nie tak. Spróbuj ponownie.',
   value_too_long: 'To jest za długie.',

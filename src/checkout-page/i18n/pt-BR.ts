@@ -91,6 +91,7 @@ export const ptBR: Catalog = {
   not_available_text: 'O link de pagamento que você acessou não existe ou não está mais ativo. Entre em contato com o vendedor para obter um novo.',
   not_found_title: 'Sessão de pagamento não encontrada',
   language: 'Idioma',
+  close_checkout: 'Fechar o checkout',
   fix_errors: 'Corrija os campos destacados.',
   something_wrong: 'Algo deu errado. Tente novamente.',
   value_too_long: 'Isto é longo demais.',

@@ -91,6 +91,7 @@ export const ptPT: Catalog = {
   not_available_text: 'A ligação de pagamento que seguiu não existe ou já não está ativa. Contacte o vendedor para obter uma nova.',
   not_found_title: 'Sessão de pagamento não encontrada',
   language: 'Idioma',
+  close_checkout: 'Fechar o pagamento',
   fix_errors: 'Corrija os campos assinalados.',
   something_wrong: 'Ocorreu um erro. Tente novamente.',
   value_too_long: 'Isto é demasiado longo.',

@@ -91,6 +91,7 @@ export const sv: Catalog = {
   not_available_text: 'Betalningslänken du följde finns inte eller är inte längre aktiv. Kontakta säljaren för att få en ny.',
   not_found_title: 'Kassasessionen hittades inte',
   language: 'Språk',
+  close_checkout: 'Stäng kassan',
   fix_errors: 'Rätta de markerade fälten.',
   something_wrong: 'Något gick fel. Försök igen.',
   value_too_long: 'Det här är för långt.',

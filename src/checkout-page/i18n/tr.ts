@@ -91,6 +91,7 @@ export const tr: Catalog = {
   not_available_text: 'Açtığınız ödeme bağlantısı mevcut değil veya artık etkin değil. Yeni bir bağlantı için lütfen satıcıyla iletişime geçin.',
   not_found_title: 'Ödeme oturumu bulunamadı',
   language: 'Dil',
+  close_checkout: 'Ödemeyi kapat',
   fix_errors: 'Lütfen işaretli alanları düzeltin.',
   something_wrong: 'Bir sorun oluştu. Lütfen tekrar deneyin.',
   value_too_long: 'Bu çok uzun.',

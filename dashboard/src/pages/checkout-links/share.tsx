@@ -1,5 +1,6 @@
 import { useEffect, useId, useState, type CSSProperties } from 'react'
 import { CopyButton, LoadError, Spinner } from '../../components/ui'
+import { Link } from '../../lib/router'
 
 const fileBase = (label: string) =>
   `kassa-link-${
@@ -116,18 +117,23 @@ const cssText = (style: CSSProperties) =>
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-/** A plain link styled as a button: works on any site, no script; the checkout opens in the chosen theme. */
-export function embedSnippet(url: string, theme: Theme, text: string): string {
-  const href = new URL(url)
-  href.searchParams.set('theme', theme)
-  return `<a href="${escapeHtml(href.toString())}" target="_blank" rel="noopener" style="${escapeHtml(cssText(buttonStyle(theme)))}">${escapeHtml(text || 'Buy now')}</a>`
+/**
+ * Polar's embed markup (`@polar-sh/checkout`): a link carrying `data-polar-checkout`, opened in an overlay on the
+ * merchant's page by Kassa's `/embed.js` (same API, trusting this Kassa instance). Without the script it is still
+ * a working link.
+ */
+export function embedSnippet(url: string, theme: Theme, text: string, kassaOrigin: string): string {
+  return [
+    `<a href="${escapeHtml(url)}" data-polar-checkout data-polar-checkout-theme="${theme}" style="${escapeHtml(cssText(buttonStyle(theme)))}">${escapeHtml(text || 'Buy now')}</a>`,
+    `<script src="${escapeHtml(kassaOrigin)}/embed.js" defer data-auto-init></script>`,
+  ].join('\n')
 }
 
 /** Embed tab: a snippet to paste into a page, with a theme choice and the button's text, previewed live. */
 export function EmbedTab({ url }: { url: string }) {
   const [theme, setTheme] = useState<Theme>('light')
   const [text, setText] = useState('Buy now')
-  const snippet = embedSnippet(url, theme, text)
+  const snippet = embedSnippet(url, theme, text, window.location.origin)
   const id = useId()
   return (
     <div className="embed">
@@ -161,9 +167,13 @@ export function EmbedTab({ url }: { url: string }) {
         <label className="field-label" htmlFor={`${id}-snippet`}>
           Snippet
         </label>
-        <textarea id={`${id}-snippet`} className="code" readOnly rows={4} value={snippet} onFocus={(e) => e.target.select()} data-testid="embed-snippet" />
+        <textarea id={`${id}-snippet`} className="code" readOnly rows={5} value={snippet} onFocus={(e) => e.target.select()} data-testid="embed-snippet" />
       </div>
       <CopyButton text={snippet} label="Copy snippet" className="btn btn-primary" />
+      <p className="hint">
+        List your site in <Link to="/settings">Settings → Embed hosts</Link> first: the checkout opens in an overlay on your page only from a listed site, and refuses to be framed anywhere else.
+        From script: <code>Polar.EmbedCheckout.create(url, {'{'} theme {'}'})</code>, then <code>addEventListener('success', …)</code>.
+      </p>
     </div>
   )
 }
