@@ -87,6 +87,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     custom_field_data: {},
     link_query: null,
     payment_error: null,
+    payment_method_type: null,
     created_at: now,
     modified_at: null,
     confirmed_at: null,
