@@ -123,6 +123,12 @@ describe('SDK 1.x requests against Kassa', async () => {
       }
       expect((await confirm((await session('grace@example.com')).client_secret)).statusCode).toBe(200)
       expect((await polar.discounts.get(d.id)).redemptions_count).toBe(2)
+      // As Polar's update: applying the code is already refused for a buyer who has used it up.
+      const open = await polar.checkouts.create({ products: [p.id], customer_email: 'Ada@example.com' } as never)
+      const r = await ctx.app.inject({ method: 'PATCH', url: `/v1/checkouts/client/${open.client_secret}`, payload: { discount_code: 'once' } })
+      expect(r.statusCode).toBe(403)
+      expect(r.json().error).toBe('DiscountRedemptionLimitReached')
+      expect((await polar.checkouts.clientGet(open.client_secret)).discount_id).toBeNull()
     })
 
     it('holds under concurrent confirms by one buyer: exactly one redeems', async () => {

@@ -141,6 +141,17 @@ describe('responses and webhook payloads against SDK 1.x models', async () => {
     const invalid = await ctx.app.inject({ method: 'POST', url: '/v1/products/', headers: org.headers, payload: { prices: [{ amount_type: 'fixed', price_amount: 100 }] } })
     record('HTTPValidationError', 'POST product without name (422)', invalid.json())
 
+    const referenced = await ctx.app.inject({ method: 'DELETE', url: `/v1/products/${product.id}`, headers: org.headers })
+    record('ProductNotDeletable', 'DELETE a product in use (409)', referenced.json())
+    const otherOrg = await ctx.app.inject({ method: 'GET', url: '/v1/products/', headers: { ...org.headers, 'polar-organization': '00000000-0000-0000-0000-000000000000' } })
+    record('NotPermitted', 'Polar-Organization of another organization (403)', otherOrg.json())
+    const limited = await polar.discounts.create({ name: 'Once each', type: 'percentage', basis_points: 500, duration: 'once', max_redemptions_per_customer: 1 } as never)
+    const again = await polar.checkouts.create({ products: [product.id], discount_id: limited.id, customer_email: 'ada@example.com' } as never)
+    await polar.checkouts.clientConfirm(again.client_secret, { confirmation_token_id: 'tok_sandbox_success' })
+    const third = await polar.checkouts.create({ products: [product.id], discount_id: limited.id, customer_email: 'ada@example.com' } as never)
+    const refused = await ctx.app.inject({ method: 'POST', url: `/v1/checkouts/client/${third.client_secret}/confirm`, payload: { confirmation_token_id: 'tok_sandbox_success' } })
+    record('DiscountRedemptionLimitReached', 'confirm past the per-customer limit (403)', refused.json())
+
     const kinds = new Set<string>()
     for (const r of received) {
       const body = JSON.parse(r.body) as { type: string }

@@ -273,7 +273,8 @@ export async function customerLimitReached(
   discount: Pick<Discount, 'id' | 'max_redemptions_per_customer'>,
   checkoutId: string,
   email: string | null,
+  opts: { lock?: boolean } = {},
 ): Promise<boolean> {
   if (discount.max_redemptions_per_customer == null || !email) return false
-  return (await repo.countCustomerRedemptions(tx, discount.id, checkoutId, email)) >= discount.max_redemptions_per_customer
+  return (await repo.countCustomerRedemptions(tx, discount.id, checkoutId, email, opts)) >= discount.max_redemptions_per_customer
 }
