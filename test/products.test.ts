@@ -58,8 +58,10 @@ describe('products API', async () => {
     const listed = await polar.products.list({ isArchived: true })
     expect(listed.result.items.map((i) => i.id)).toEqual([p.id])
     expect((await polar.products.list({ isArchived: false })).result.items).toEqual([])
+    // Nothing refers to it, so it can also be deleted for good (issue 18: DELETE as in SDK 1.x).
     const res = await app.inject({ method: 'DELETE', url: `/v1/products/${p.id}`, headers: org.headers })
-    expect(res.statusCode).toBe(404)
+    expect(res.statusCode).toBe(204)
+    expect((await app.inject({ method: 'GET', url: `/v1/products/${p.id}`, headers: org.headers })).statusCode).toBe(404)
   })
 
   it('lists with filters, sorting and pagination arithmetic', async () => {

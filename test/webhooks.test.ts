@@ -330,7 +330,9 @@ describe('webhooks', async () => {
       const wh = new Webhook(Buffer.from(endpoint.secret, 'utf8').toString('base64'))
       const raw = wh.verify(created!.body, headers(created!)) as { type: string; timestamp: string; data: { id: string } }
       expect(raw).toMatchObject({ type: 'product.created', timestamp: expect.any(String), data: { id: product.id } })
-      expect(Object.keys(raw)).toEqual(['type', 'timestamp', 'data'])
+      // Polar's order, with the endpoint's API version (the current one: 0.49.0 sends no Polar-Version).
+      expect(Object.keys(raw)).toEqual(['type', 'timestamp', 'api_version', 'data'])
+      expect(raw).toMatchObject({ api_version: '2026-04' })
 
       // A wrong secret or a tampered body does not verify.
       expect(() => validateEvent(created!.body, headers(created!), 'polar_whs_wrong')).toThrow(WebhookVerificationError)
@@ -494,7 +496,7 @@ describe('webhooks', async () => {
       await ctx.deps.db.transaction().execute((tx) => emitEvent(tx, { organizationId: org.organizationId, type: 'checkout_link.deleted', data, now: at }))
       await drain()
       const [req] = target.requests()
-      expect(JSON.parse(req!.body)).toEqual({ type: 'checkout_link.deleted', timestamp: at.toISOString(), data })
+      expect(JSON.parse(req!.body)).toEqual({ type: 'checkout_link.deleted', timestamp: at.toISOString(), api_version: '2026-04', data })
       const wh = new Webhook(Buffer.from(endpoint.secret).toString('base64'))
       expect(wh.verify(req!.body, req!.headers as Record<string, string>)).toMatchObject({ type: 'checkout_link.deleted', data })
       expect(() => validateEvent(req!.body, req!.headers as Record<string, string>, endpoint.secret)).toThrow(/Failed to parse event/)

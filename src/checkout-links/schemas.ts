@@ -20,6 +20,13 @@ const settings = {
   require_billing_address: z.boolean().describe('Whether to require the customer to fill their full billing address.'),
   discount_id: Uuid.nullish().describe('ID of the discount to apply to the checkout: applied automatically at every visit.'),
   seats: z.number().int().min(1).max(1000).nullish().describe('Accepted for compatibility; seat-based pricing is not supported yet.'),
+  units: z
+    .number()
+    .int()
+    .min(-2_147_483_648)
+    .max(2_147_483_647)
+    .nullish()
+    .describe('Preconfigured number of units, for unit-based pricing: no Kassa product has it, so only `null` is accepted (Polar\'s answer when a product is not unit-based).'),
   success_url: HttpUrl.nullish().describe('URL where the customer will be redirected after a successful payment. Add the `checkout_id={CHECKOUT_ID}` query parameter to retrieve the checkout session id.'),
   return_url: HttpUrl.nullish().describe('When set, a back button is shown on the checkout page, going to this URL.'),
   trial_interval: Interval.nullish().describe("The trial interval unit; overrides the products' own trial for sessions from this link (recurring products only)."),
@@ -74,6 +81,7 @@ export const CheckoutLink = z.object({
   require_billing_address: z.boolean(),
   discount_id: Uuid.nullable(),
   seats: z.number().int().nullable(),
+  units: z.null().describe('Preconfigured number of units, for unit-based pricing: Kassa has none, always `null`.'),
   organization_id: Uuid,
   products: z.array(CheckoutLinkProduct),
   discount: DiscountMinimal.nullable(),

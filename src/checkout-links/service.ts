@@ -42,6 +42,7 @@ async function hydrate(deps: Pick<Deps, 'config'>, db: Executor, rows: repo.Chec
     require_billing_address: row.require_billing_address,
     discount_id: row.discount_id,
     seats: row.seats,
+    units: null,
     organization_id: row.organization_id,
     products: links
       .filter((l) => l.checkout_link_id === row.id && products.has(l.product_id))
@@ -92,8 +93,14 @@ async function productIdsOf(db: Executor, organizationId: string, input: Checkou
   throw missingField(['body', 'products'])
 }
 
+/** Polar's `_validate_units_for_products`: units need unit-based pricing on every product, which no Kassa product has. */
+function refuseUnits(units: number | null | undefined): void {
+  if (units != null) throw fieldError(['body', 'units'], 'Units can only be preconfigured when all products use unit-based pricing.', units)
+}
+
 export async function createCheckoutLink(deps: D, auth: AuthContext, input: CheckoutLinkCreate & { organization_id?: string | null }): Promise<CheckoutLink> {
   assertOwnOrganization(auth, input.organization_id)
+  refuseUnits(input.units)
   return deps.db.transaction().execute(async (tx) => {
     const productIds = await productIdsOf(tx, auth.organizationId, input)
     const products = await checkProducts(tx, auth.organizationId, productIds)
@@ -136,6 +143,7 @@ export async function listCheckoutLinks(deps: Pick<Deps, 'db' | 'config'>, auth:
 }
 
 export async function updateCheckoutLink(deps: D, auth: AuthContext, id: string, input: CheckoutLinkUpdate): Promise<CheckoutLink> {
+  refuseUnits(input.units)
   return deps.db.transaction().execute(async (tx) => {
     const existing = await repo.findLink(tx, auth.organizationId, id)
     if (!existing) throw new ResourceNotFound()

@@ -16,6 +16,20 @@ import type { CheckoutUpdate, CheckoutUpdatePublic } from './schemas'
 export type Changes = Partial<Omit<CheckoutUpdate, 'allow_trial'> & Omit<CheckoutUpdatePublic, 'allow_trial'>> & {
   discount_code?: string | null
   allow_trial?: boolean | null
+  min_units?: number | null
+  max_units?: number | null
+}
+
+/**
+ * Units, min_units and max_units belong to unit-based pricing, which no Kassa price is: any value but
+ * `null` is Polar's answer for a price that is not unit-based (`checkout/service.py`), all in one 422.
+ */
+export function refuseUnits(changes: { units?: number | null; min_units?: number | null; max_units?: number | null }): void {
+  const issues: ValidationIssue[] = []
+  if (changes.units != null) issues.push({ loc: ['body', 'units'], msg: 'Units can only be set for unit-based pricing.', type: 'value_error', input: changes.units })
+  if (changes.min_units != null) issues.push({ loc: ['body', 'min_units'], msg: 'min_units can only be set for unit-based pricing.', type: 'value_error', input: changes.min_units })
+  if (changes.max_units != null) issues.push({ loc: ['body', 'max_units'], msg: 'max_units can only be set for unit-based pricing.', type: 'value_error', input: changes.max_units })
+  if (issues.length) throw new RequestValidationError(issues)
 }
 
 export interface Applied {
@@ -32,6 +46,7 @@ const JSON_COLUMNS = new Set<keyof CheckoutRow>(['metadata', 'custom_field_data'
  * totals recomputed. Business-rule failures are 422s on the field that caused them.
  */
 export async function applyChanges(db: Executor, row: CheckoutRow, ctx: CheckoutContext, changes: Changes, now: Date, opts: { merchant: boolean }): Promise<Applied> {
+  refuseUnits(changes)
   const next: CheckoutRow = { ...row }
   let context = selectProduct(next, ctx, changes, now)
   applyAmount(next, context, changes)
@@ -40,6 +55,8 @@ export async function applyChanges(db: Executor, row: CheckoutRow, ctx: Checkout
   applyFields(next, changes, opts)
 
   Object.assign(next, priceColumns(next, context, now))
+  // As Polar's `_reset_payment_form_fields_if_needed`: no payment form, no payment method.
+  if (next.total_amount === 0) next.payment_method_type = null
   next.modified_at = now
   return { patch: diff(row, next), row: next, ctx: context }
 }
@@ -160,7 +177,10 @@ function applyFields(next: CheckoutRow, changes: Changes, opts: { merchant: bool
   if (changes.is_business_customer != null) next.is_business_customer = changes.is_business_customer
   if (changes.locale !== undefined) next.locale = changes.locale === null ? null : (matchLocale(changes.locale) ?? next.locale)
   if (changes.allow_trial === false) next.allow_trial = false
-  if (!opts.merchant) return
+  if (!opts.merchant) {
+    set('payment_method_type', changes.payment_method_type)
+    return
+  }
   if (changes.allow_trial === true) next.allow_trial = true
   set('metadata', changes.metadata)
   set('customer_metadata', changes.customer_metadata ?? undefined)

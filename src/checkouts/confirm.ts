@@ -1,9 +1,9 @@
 import type { Deps } from '../deps'
-import { PaymentError, RequestValidationError, ResourceNotFound, type ValidationIssue } from '../http/errors'
+import { DiscountRedemptionLimitReached, PaymentError, RequestValidationError, ResourceNotFound, type ValidationIssue } from '../http/errors'
 import { enqueue } from '../jobs/queue'
 import { sandboxProcessor } from '../payments/processor'
 import { isFilled } from '../custom-fields/values'
-import { redeemDiscount } from '../discounts/service'
+import { customerLimitReached, redeemDiscount } from '../discounts/service'
 import { applyChanges } from './changes'
 import { activeTrial, assertOpen, billingAddressFields, type AddressField, discountTerms, isDiscountApplicableTo, loadContext, priceColumns, selectedProduct, type CheckoutContext, type CheckoutRow } from './context'
 import { SETTLE_JOB } from './jobs'
@@ -83,13 +83,19 @@ export async function confirmCheckout(deps: D, clientSecret: string, input: Chec
       const issues = confirmIssues(next, ctx, next.total_amount > 0, token)
       if (issues.length) throw new RequestValidationError(issues)
 
+      // Polar checks the per-customer limit before any payment is made, under a lock that serializes the
+      // buyer's concurrent confirms (here the discount's row: see customerLimitReached).
+      if (redeem && (await customerLimitReached(tx, ctx.discount!, next.id, next.customer_email))) throw new DiscountRedemptionLimitReached()
+
+      let paymentMethodType: string | null = null
       if (token) {
         const auth = await processor.authorize({ token, amount: due ? next.total_amount : 0, currency: next.currency, checkoutId: next.id })
         if (!auth.ok) throw new PaymentError(auth.message)
+        paymentMethodType = auth.paymentMethodType ?? next.payment_method_type ?? 'card'
       }
       // The conditional update settles the race between concurrent confirms (see redeemDiscount).
       if (redeem && !(await redeemDiscount(tx, next.discount_id!, next.id, now))) throw new DiscountExhausted(next.discount_id!)
-      const saved = await repo.updateCheckout(tx, next.id, { ...patch, status: 'confirmed', confirmed_at: now, modified_at: now })
+      const saved = await repo.updateCheckout(tx, next.id, { ...patch, payment_method_type: paymentMethodType, status: 'confirmed', confirmed_at: now, modified_at: now })
       await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)
       await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: next.id, token: token ?? null }, dedupeKey: `${SETTLE_JOB}:${next.id}` }, now)
       return toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now)

@@ -68,7 +68,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     }
     // A trial's first order is free: the first charge comes when the trial ends.
     const charged = trial ? { ...row, amount: 0, discount_amount: 0, net_amount: 0, tax_amount: 0, total_amount: 0 } : row
-    const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, now })
+    const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, period: subscription ? { start: new Date(subscription.current_period_start), end: new Date(subscription.current_period_end) } : null, now })
     if (order.created) {
       // Polar's order/service.py `_on_order_created`: a paid order is created, then updated (to paid), then paid.
       await emitEvent(tx, { organizationId: org, type: 'order.created', data: order.order, now })

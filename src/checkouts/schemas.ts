@@ -4,6 +4,9 @@ import { EmailStr, HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Ti
 import { COUNTRIES, normalizeState } from '../lib/countries'
 import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
 
+/** Polar's units (unit-based pricing, which Kassa has not): a 32-bit integer when sent, refused by the service unless null. */
+const Units = z.number().int().min(-2_147_483_648).max(2_147_483_647).nullish()
+
 export const CheckoutStatus = z.enum(['open', 'expired', 'confirmed', 'succeeded', 'failed'])
 
 export const CustomFieldData = z
@@ -72,13 +75,23 @@ const buyerFields = {
   customer_billing_address: AddressInput.nullish(),
   customer_tax_id: z.string().max(64).nullish(),
   locale: LocaleTag.nullish(),
+  units: Units.describe('Number of units, for unit-based pricing: Kassa has none, so only `null` is accepted (as Polar answers for a price that is not unit-based).'),
 }
+
+/** SDK 1.x's payment method choice from the checkout form (`card`, `apple_pay`, …); an empty string means none, as in Polar. */
+const PaymentMethodType = z
+  .string()
+  .max(64)
+  .nullish()
+  .transform((v) => (v === '' ? null : v))
+  .describe('Payment method type selected by the buyer in the checkout form, e.g. `card`. Once paid, the one the processor charged.')
 
 export const CheckoutUpdatePublic = z
   .object({
     ...buyerFields,
     discount_code: z.string().max(256).nullish().describe('Apply a discount code; `null` removes the applied discount.'),
     allow_trial: z.literal(false).nullish().describe('Set to `false` to skip the trial.'),
+    payment_method_type: PaymentMethodType,
   })
   .describe('Update a checkout session from the checkout page.')
 export type CheckoutUpdatePublic = z.infer<typeof CheckoutUpdatePublic>
@@ -125,6 +138,8 @@ export const CheckoutCreate = z
     subscription_id: Uuid.nullish().describe('Not supported: upgrades come later.'),
     min_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
     max_seats: z.number().int().min(1).max(2_147_483_647).nullish(),
+    min_units: Units.describe('Minimum number of units, for unit-based pricing: only `null` is accepted.'),
+    max_units: Units.describe('Maximum number of units, for unit-based pricing: only `null` is accepted.'),
     prices: z
       .record(Uuid, z.array(z.unknown()))
       .nullish()
@@ -170,6 +185,10 @@ export const CheckoutBase = z.object({
   tax_behavior: z.null(),
   total_amount: z.number().int(),
   currency: z.string(),
+  units: z.null().describe('Predefined number of units, for unit-based pricing: Kassa has none, always `null`.'),
+  min_units: z.null().describe('Minimum number of units, for unit-based pricing: always `null`.'),
+  max_units: z.null().describe('Maximum number of units, for unit-based pricing: always `null`.'),
+  payment_method_type: z.string().nullable().describe('Payment method type selected by the buyer, e.g. `card`; once paid, the one charged (`card` for the sandbox). `null` when no payment is needed.'),
   allow_trial: z.boolean().nullable(),
   active_trial_interval: Interval.nullable(),
   active_trial_interval_count: z.number().int().nullable(),

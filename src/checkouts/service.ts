@@ -1,9 +1,10 @@
 import type { Deps } from '../deps'
-import { ResourceNotFound, fieldError, missingField } from '../http/errors'
+import { DiscountRedemptionLimitReached, ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { paginated, type Page } from '../http/schemas'
 import { newId, newSecret } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
 import { findPriceProductId, getProductsByIds } from '../products/service'
+import { customerLimitReached } from '../discounts/service'
 import { applyChanges } from './changes'
 import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
@@ -92,6 +93,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     custom_field_data: {},
     link_query: null,
     payment_error: null,
+    payment_method_type: null,
     created_at: now,
     modified_at: null,
     confirmed_at: null,
@@ -176,6 +178,11 @@ export async function updateClientCheckout(deps: D, clientSecret: string, input:
       if (!row) throw new ResourceNotFound()
       assertOpen(row, now, 'buyer')
       const { patch, row: next, ctx } = await applyChanges(tx, row, await loadContext(tx, row), input, now, { merchant: false })
+      // As Polar's `update`: tell the buyer at once that they have used the discount up, rather than at
+      // payment (confirm checks again, under its lock, and is the gate that counts).
+      if (next.discount_id && ctx.discount && (await customerLimitReached(tx, ctx.discount, next.id, next.customer_email, { lock: false }))) {
+        throw new DiscountRedemptionLimitReached()
+      }
       const changed = Object.keys(patch).length > 0
       const saved = changed ? await repo.updateCheckout(tx, row.id, patch) : next
       if (changed) await emitCheckoutEvent(tx, deps, 'checkout.updated', saved, now, ctx)

@@ -111,6 +111,7 @@ export interface DiscountsTable {
   starts_at: Timestamp | null
   ends_at: Timestamp | null
   max_redemptions: number | null
+  max_redemptions_per_customer: number | null
   redemptions_count: Generated<number>
   metadata: Json<Metadata>
   created_at: Timestamp
@@ -246,6 +247,7 @@ export interface CheckoutsTable {
   custom_field_data: Json<Record<string, string | number | boolean | null>>
   link_query: string | null
   payment_error: string | null
+  payment_method_type: string | null
   created_at: Timestamp
   modified_at: Timestamp | null
   confirmed_at: Timestamp | null
@@ -303,6 +305,8 @@ export interface OrdersTable {
   description: string
   metadata: Json<Metadata>
   custom_field_data: Json<Record<string, string | number | boolean | null>>
+  period_start: Timestamp | null
+  period_end: Timestamp | null
   created_at: Timestamp
   modified_at: Timestamp | null
 }
@@ -330,6 +334,7 @@ export interface WebhookEndpointsTable {
   secret: string
   events: string[]
   enabled: Generated<boolean>
+  api_version: Generated<string>
   consecutive_failures: Generated<number>
   created_at: Timestamp
   modified_at: Timestamp | null
@@ -354,6 +359,7 @@ export interface WebhookDeliveriesTable {
   status: Generated<WebhookDeliveryStatus>
   attempts: Generated<number>
   last_http_code: number | null
+  api_version: Generated<string>
   created_at: Timestamp
   modified_at: Timestamp | null
 }

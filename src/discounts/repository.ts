@@ -129,3 +129,24 @@ export async function deleteRedemption(db: Executor, checkoutId: string): Promis
       .execute()
   }
 }
+
+/**
+ * How many times the buyer of `email` has redeemed the discount, other checkouts than `checkoutId`: Polar's
+ * `count_redemptions_by_customer`, by email, compared lowercased and without a `+tag` in the local part
+ * (Polar's `unalias_email`). It first locks the discount's row, so concurrent confirms with the discount
+ * run this count one at a time, each seeing the redemptions the ones before it committed (READ COMMITTED
+ * takes a new snapshot per statement): two confirms by one buyer cannot both pass the limit.
+ */
+export async function countCustomerRedemptions(db: Executor, discountId: string, checkoutId: string, email: string, opts: { lock?: boolean } = {}): Promise<number> {
+  if (opts.lock !== false) await db.selectFrom('discounts').select('id').where('id', '=', discountId).forUpdate().executeTakeFirst()
+  const unalias = (e: string) => e.toLowerCase().replace(/\+[^@]*/, '')
+  const row = await db
+    .selectFrom('discount_redemptions as r')
+    .innerJoin('checkouts as c', 'c.id', 'r.checkout_id')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('r.discount_id', '=', discountId)
+    .where('r.checkout_id', '!=', checkoutId)
+    .where(sql<boolean>`regexp_replace(lower(c.customer_email), '\\+[^@]*', '') = ${unalias(email)}`)
+    .executeTakeFirst()
+  return Number(row?.n ?? 0)
+}

@@ -60,6 +60,12 @@ const DurationInMonths = z
   .max(999)
   .describe('Number of months the discount should be applied. Required when `duration` is `repeating`; must be omitted otherwise.')
 const MaxRedemptions = z.number().int().min(1).max(INT_MAX).describe('Optional maximum number of times the discount can be redeemed.')
+const MaxRedemptionsPerCustomer = z
+  .number()
+  .int()
+  .min(1)
+  .max(INT_MAX)
+  .describe('Optional maximum number of times the discount can be redeemed by a single customer (the same email, ignoring case and a `+tag`), enforced at confirm.')
 const BasisPoints = z
   .number()
   .int()
@@ -79,6 +85,7 @@ const createBase = {
   starts_at: DateTimeInput.nullish().describe('Optional timestamp after which the discount is redeemable.'),
   ends_at: DateTimeInput.nullish().describe('Optional timestamp after which the discount is no longer redeemable.'),
   max_redemptions: MaxRedemptions.nullish(),
+  max_redemptions_per_customer: MaxRedemptionsPerCustomer.nullish(),
   products: Products.nullish(),
   organization_id: Uuid.nullish().describe('The organization; implied by an organization token.'),
   duration: DiscountDuration,
@@ -123,6 +130,7 @@ export const DiscountUpdate = z
     starts_at: DateTimeInput.nullish().describe('`null` removes the start.'),
     ends_at: DateTimeInput.nullish().describe('`null` removes the end.'),
     max_redemptions: MaxRedemptions.nullish().describe('`null` removes the limit. Cannot be lower than `redemptions_count`.'),
+    max_redemptions_per_customer: MaxRedemptionsPerCustomer.nullish().describe('`null` removes the per-customer limit.'),
     duration: DiscountDuration.nullish().describe('Cannot be changed: accepted only when equal to the current duration.'),
     duration_in_months: DurationInMonths.nullish().describe('Only for `repeating` discounts.'),
     type: DiscountType.nullish().describe('Cannot be changed: accepted only when equal to the current type.'),
@@ -148,6 +156,7 @@ const responseBase = {
   starts_at: NullableTimestamp.describe('Timestamp after which the discount is redeemable.'),
   ends_at: NullableTimestamp.describe('Timestamp after which the discount is no longer redeemable.'),
   max_redemptions: z.number().int().nullable().describe('Maximum number of times the discount can be redeemed.'),
+  max_redemptions_per_customer: z.number().int().nullable().describe('Maximum number of times the discount can be redeemed by a single customer.'),
   redemptions_count: z.number().int().describe('Number of times the discount has been redeemed.'),
   organization_id: Uuid,
   products: z.array(DiscountProduct),

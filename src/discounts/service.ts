@@ -22,6 +22,7 @@ export function toDiscount(row: repo.DiscountRow, products: repo.RestrictedProdu
     starts_at: isoOrNull(row.starts_at),
     ends_at: isoOrNull(row.ends_at),
     max_redemptions: row.max_redemptions,
+    max_redemptions_per_customer: row.max_redemptions_per_customer,
     redemptions_count: row.redemptions_count,
     organization_id: row.organization_id,
     products: products.map(({ discount_id: _, ...p }) => toProductBase(p)),
@@ -113,6 +114,7 @@ export async function createDiscount(deps: D, auth: AuthContext, input: Discount
         starts_at: startsAt,
         ends_at: endsAt,
         max_redemptions: input.max_redemptions ?? null,
+        max_redemptions_per_customer: input.max_redemptions_per_customer ?? null,
         metadata: JSON.stringify(input.metadata),
         created_at: deps.clock.now(),
       })
@@ -192,6 +194,7 @@ export async function updateDiscount(deps: D, auth: AuthContext, id: string, inp
         ...(input.starts_at !== undefined ? { starts_at: input.starts_at } : {}),
         ...(input.ends_at !== undefined ? { ends_at: input.ends_at } : {}),
         ...(input.max_redemptions !== undefined ? { max_redemptions: input.max_redemptions } : {}),
+        ...(input.max_redemptions_per_customer !== undefined ? { max_redemptions_per_customer: input.max_redemptions_per_customer } : {}),
         ...(input.duration_in_months != null ? { duration_in_months: input.duration_in_months } : {}),
         ...value,
         ...(input.metadata !== undefined ? { metadata: JSON.stringify(input.metadata) } : {}),
@@ -259,3 +262,19 @@ export const redeemDiscount = (tx: Executor, discountId: string, checkoutId: str
 
 /** Gives a checkout's redemption back (its payment failed after confirm). */
 export const releaseRedemption = (tx: Executor, checkoutId: string) => repo.deleteRedemption(tx, checkoutId)
+
+/**
+ * Polar's `check_per_customer_limit_reached`: whether the buyer (`email`) has used the discount as many
+ * times as it allows one customer, counting their other checkouts' redemptions. Locks the discount's row
+ * first (see `countCustomerRedemptions`), so call it inside the confirm's transaction, before redeeming.
+ */
+export async function customerLimitReached(
+  tx: Executor,
+  discount: Pick<Discount, 'id' | 'max_redemptions_per_customer'>,
+  checkoutId: string,
+  email: string | null,
+  opts: { lock?: boolean } = {},
+): Promise<boolean> {
+  if (discount.max_redemptions_per_customer == null || !email) return false
+  return (await repo.countCustomerRedemptions(tx, discount.id, checkoutId, email, opts)) >= discount.max_redemptions_per_customer
+}

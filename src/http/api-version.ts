@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 
 /**
  * The `Polar-Version` request header, as Polar's server handles it (server/polar/kit/versioning.py,
@@ -10,6 +10,13 @@ import type { FastifyInstance } from 'fastify'
 export const CURRENT_API_VERSION = '2026-04'
 export const API_VERSIONS: ReadonlySet<string> = new Set(['2026-04', '2026-10', '2027-01'])
 const HEADER = 'polar-version'
+
+/** The version a request is served in: its `Polar-Version` header (the hook above refused unknown ones), else the current one. */
+export function requestApiVersion(request: FastifyRequest): string {
+  const raw = request.headers[HEADER]
+  const version = Array.isArray(raw) ? raw[0] : raw
+  return version !== undefined && API_VERSIONS.has(version) ? version : CURRENT_API_VERSION
+}
 
 export function registerApiVersion(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {

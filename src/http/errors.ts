@@ -30,6 +30,20 @@ export class NotPermitted extends ApiError {
   }
 }
 
+/** 409: the product is in use (the message is SDK 1.x's own description of the error). */
+export class ProductNotDeletable extends ApiError {
+  constructor(message = 'Product is in use and cannot be deleted.') {
+    super(409, 'ProductNotDeletable', message)
+  }
+}
+
+/** 403, Polar's checkout service: the buyer has used the discount as many times as it allows one customer. */
+export class DiscountRedemptionLimitReached extends ApiError {
+  constructor(message = 'You have already redeemed this discount the maximum number of times allowed per customer.') {
+    super(403, 'DiscountRedemptionLimitReached', message)
+  }
+}
+
 export class BadRequest extends ApiError {
   constructor(message: string) {
     super(400, 'BadRequest', message)

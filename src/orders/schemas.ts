@@ -20,6 +20,8 @@ export const OrderItem = z
     tax_amount: z.number().int().describe('Sales tax amount in cents.'),
     proration: z.boolean().describe('Whether this charge is due to a proration: always false.'),
     product_price_id: Uuid.nullable().describe('Associated price ID.'),
+    start_timestamp: NullableTimestamp.describe('Start of the period covered by this line item: the subscription period it pays for; null for a one-time purchase.'),
+    end_timestamp: NullableTimestamp.describe('End of the period covered by this line item; null for a one-time purchase.'),
   })
   .describe('A line of the order.')
 
@@ -47,6 +49,7 @@ export const Order = z
     is_invoice_generated: z.boolean().describe('Always false.'),
     receipt_number: z.string().nullable().describe('Always null.'),
     seats: z.number().int().nullable().describe('Always null.'),
+    units: z.null().describe('Number of units purchased, for unit-based pricing: Kassa has none, always null.'),
     customer_id: Uuid,
     product_id: Uuid.nullable(),
     discount_id: Uuid.nullable(),

@@ -52,6 +52,7 @@ export function toOrder(row: repo.OrderRow, related: Related): Order {
     is_invoice_generated: false,
     receipt_number: null,
     seats: null,
+    units: null,
     customer_id: row.customer_id,
     product_id: row.product_id,
     discount_id: row.discount_id,
@@ -77,6 +78,8 @@ export function toOrder(row: repo.OrderRow, related: Related): Order {
         tax_amount: row.tax_amount,
         proration: false,
         product_price_id: row.product_price_id,
+        start_timestamp: isoOrNull(row.period_start),
+        end_timestamp: isoOrNull(row.period_end),
       },
     ],
     description: row.description,
@@ -160,6 +163,8 @@ export interface OrderForCheckout {
   checkout: Row<'checkouts'>
   /** The checkout's product: the API shape or its row. */
   product: Pick<Product, 'id' | 'name'>
+  /** The subscription period the order pays for; null for a one-time purchase. */
+  period?: { start: Date; end: Date } | null
   now: Date
 }
 
@@ -193,6 +198,8 @@ export async function createOrderForCheckout(tx: Executor, input: OrderForChecko
     description: product.name,
     metadata: JSON.stringify(checkout.metadata ?? {}),
     custom_field_data: JSON.stringify(checkout.custom_field_data ?? {}),
+    period_start: input.period?.start ?? null,
+    period_end: input.period?.end ?? null,
     created_at: now,
   })
   const row = inserted ?? (await repo.findOrderByCheckoutId(tx, input.organizationId, checkout.id))

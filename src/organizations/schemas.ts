@@ -114,10 +114,15 @@ export const Organization = z
     socials: z.array(z.never()).describe('Always empty in Kassa.'),
     status: z.literal('active').describe('Always `active` in Kassa.'),
     details_submitted_at: z.null().describe('Always null in Kassa.'),
+    onboarding_resubmission_requested_at: z.null().describe('When Polar asked the organization to review and resubmit its onboarding: Kassa has no onboarding review, always null.'),
     sso_enforced: z.boolean().describe('Always false in Kassa.'),
     default_presentment_currency: z.string().describe('Always `usd` in Kassa.'),
     default_tax_behavior: z.literal('location').describe('Always `location` in Kassa (taxes are 0 for now).'),
     feature_settings: z.null().describe('Always null in Kassa.'),
+    dispute_settings: z
+      .object({ auto_accept_below_amount: z.number().int().nullable().describe('Disputes below this amount (cents) are accepted automatically: Kassa handles no disputes, always null.') })
+      .describe("The organization's dispute settings."),
+    embed_hosts: z.array(z.string()).describe("Hosts allowed to embed this organization's checkout."),
     subscription_settings: z.object({
       allow_multiple_subscriptions: z.boolean(),
       proration_behavior: z.string(),

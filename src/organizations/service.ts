@@ -136,10 +136,13 @@ export function toOrganization(row: repo.OrganizationRow): Organization {
     socials: [],
     status: 'active',
     details_submitted_at: null,
+    onboarding_resubmission_requested_at: null,
     sso_enforced: false,
     default_presentment_currency: 'usd',
     default_tax_behavior: 'location',
     feature_settings: null,
+    dispute_settings: { auto_accept_below_amount: null },
+    embed_hosts: [],
     subscription_settings: {
       allow_multiple_subscriptions: true,
       proration_behavior: 'prorate',
@@ -149,6 +152,7 @@ export function toOrganization(row: repo.OrganizationRow): Organization {
     },
     customer_email_settings: {
       order_confirmation: true,
+      payment_method_expiration_reminder: true,
       subscription_cancellation: true,
       subscription_confirmation: true,
       subscription_cycled: true,

@@ -10,7 +10,7 @@ export interface PaymentProcessor {
   capture(input: { token: string | null; amount: number; currency: string; checkoutId: string }): Promise<CaptureResult>
 }
 
-export type AuthorizeResult = { ok: true; reference: string } | { ok: false; message: string; code: string }
+export type AuthorizeResult = { ok: true; reference: string; /** What was charged: `card`, `apple_pay`, … (Polar's payment_method_type). */ paymentMethodType?: string } | { ok: false; message: string; code: string }
 export type CaptureResult = { ok: true } | { ok: false; message: string }
 
 /** Card numbers on the hosted page map to these tokens (test mode, as Stripe's). */
@@ -35,7 +35,7 @@ export const sandboxProcessor: PaymentProcessor = {
   name: 'sandbox',
   async authorize({ token }) {
     if (token === SANDBOX_TOKENS.decline) return { ok: false, code: 'card_declined', message: 'Your card was declined.' }
-    return { ok: true, reference: `sandbox_${token}` }
+    return { ok: true, reference: `sandbox_${token}`, paymentMethodType: 'card' }
   },
   async capture({ token }) {
     if (token === SANDBOX_TOKENS.failLater) return { ok: false, message: 'The payment could not be settled.' }

@@ -123,3 +123,38 @@ export async function findPriceProductId(db: Executor, organizationId: string, p
     .executeTakeFirst()
   return row?.product_id
 }
+
+/**
+ * Which of the products something still refers to, so they cannot be deleted: an order, a subscription, a
+ * checkout session (any product it offers, the selected one or not), or a discount restricted to it.
+ * Each is an index probe (see the 2026-12-03 migration).
+ */
+export async function referencedProductIds(db: Executor, productIds: string[]): Promise<Set<string>> {
+  if (productIds.length === 0) return new Set()
+  const { rows } = await sql<{ id: string }>`
+    select p.id from unnest(${productIds}::uuid[]) as p (id)
+    where exists (select 1 from orders o where o.product_id = p.id)
+      or exists (select 1 from subscriptions s where s.product_id = p.id)
+      or exists (select 1 from discount_products dp where dp.product_id = p.id)
+      or exists (select 1 from checkouts c where c.product_ids @> array[p.id])
+  `.execute(db)
+  return new Set(rows.map((r) => r.id))
+}
+
+/**
+ * Deletes a product for good, with its prices and field attachments, and takes it off the checkout links
+ * that offer it. False when something refers to it after all (the foreign keys of orders, subscriptions
+ * and sessions): a session inserted concurrently, which the check before could not see.
+ */
+export async function deleteProduct(db: Executor, organizationId: string, id: string): Promise<boolean> {
+  await db.deleteFrom('checkout_link_products').where('product_id', '=', id).execute()
+  await db.deleteFrom('product_custom_fields').where('product_id', '=', id).execute()
+  try {
+    await db.deleteFrom('product_prices').where('product_id', '=', id).execute()
+    await db.deleteFrom('products').where('organization_id', '=', organizationId).where('id', '=', id).execute()
+    return true
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') return false
+    throw err
+  }
+}

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import type { Deps } from '../deps'
 import { authOf } from '../auth/hooks'
 import { ErrorBody, commonErrors } from '../http/schemas'
@@ -30,10 +31,25 @@ export const productRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, 
     schema: {
       tags,
       summary: 'Update Product',
-      description: 'Products are archived (`is_archived: true`), never deleted: orders and links keep pointing at them.',
+      description: 'Archive a product with `is_archived: true`: orders, sessions and links keep pointing at it.',
       params: ProductIdParams,
       body: ProductUpdate,
       response: { 200: Product, 404: ErrorBody, ...commonErrors },
     },
   }, async (req) => service.updateProduct(deps, authOf(req), req.params.id, req.body))
+
+  app.delete('/:id', {
+    config: write,
+    schema: {
+      tags,
+      summary: 'Delete Product',
+      description:
+        'Deletes a product for good, with its prices; checkout links stop offering it. A product an order, subscription, checkout session or discount refers to cannot be deleted (`is_deletable: false`): 409 `ProductNotDeletable`; archive it instead.',
+      params: ProductIdParams,
+      response: { 204: z.null(), 404: ErrorBody, 409: ErrorBody, ...commonErrors },
+    },
+  }, async (req, reply) => {
+    await service.deleteProduct(deps, authOf(req), req.params.id)
+    return reply.status(204).send(null)
+  })
 }

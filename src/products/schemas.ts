@@ -156,6 +156,9 @@ export const ProductBase = z.object({
 export type ProductBase = z.infer<typeof ProductBase>
 
 export const Product = ProductBase.extend({
+  is_deletable: z
+    .boolean()
+    .describe('Whether the product can be permanently deleted. Products referenced by an order, subscription, checkout session (trials included) or discount cannot be deleted.'),
   prices: z.array(ProductPrice),
   benefits: z.array(z.never()).describe('Benefits are not part of Kassa yet: always empty.'),
   medias: z.array(z.never()).describe('Product media are not part of Kassa yet: always empty.'),

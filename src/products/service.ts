@@ -3,7 +3,7 @@ import type { CustomField } from '../custom-fields/schemas'
 import type { Db, Executor } from '../db/index'
 import type { NewRow } from '../db/types'
 import type { Deps } from '../deps'
-import { ResourceNotFound, fieldError } from '../http/errors'
+import { ProductNotDeletable, ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
@@ -54,11 +54,12 @@ export function toPrice(row: repo.PriceRow): ProductPrice {
 async function hydrate(db: Executor, rows: repo.ProductRow[]): Promise<Product[]> {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
-  const [prices, attached] = await Promise.all([repo.livePrices(db, ids), repo.attachedFields(db, ids)])
+  const [prices, attached, referenced] = await Promise.all([repo.livePrices(db, ids), repo.attachedFields(db, ids), repo.referencedProductIds(db, ids)])
   const fieldIds = [...new Set(attached.map((a) => a.custom_field_id))]
   const fields = new Map((await findCustomFieldsByIds(db as Db, rows[0]!.organization_id, fieldIds)).map((f) => [f.id, f]))
   return rows.map((row) => ({
     ...toProductBase(row),
+    is_deletable: !referenced.has(row.id),
     prices: prices.filter((p) => p.product_id === row.id).map(toPrice),
     benefits: [],
     medias: [],
@@ -229,6 +230,21 @@ export async function updateProduct(deps: D, auth: AuthContext, id: string, inpu
     const product = (await hydrate(tx, [row]))[0]!
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'product.updated', data: product, now })
     return product
+  })
+}
+
+/**
+ * `DELETE /v1/products/{id}`, as Polar's SDK 1.x documents it: the product is deleted for good, unless an
+ * order, a subscription, a checkout session (a trial included: trials start from one) or a discount refers
+ * to it (`is_deletable` says so in advance), which is a 409 `ProductNotDeletable`: archive it instead.
+ * Checkout links lose it from their products. Under the product's row lock, so two deletes do not race.
+ */
+export async function deleteProduct(deps: D, auth: AuthContext, id: string): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const existing = await repo.findProduct(tx, auth.organizationId, id, { forUpdate: true })
+    if (!existing) throw new ResourceNotFound()
+    if ((await repo.referencedProductIds(tx, [id])).has(id)) throw new ProductNotDeletable()
+    if (!(await repo.deleteProduct(tx, auth.organizationId, id))) throw new ProductNotDeletable()
   })
 }
 

@@ -16,10 +16,10 @@ export async function customerState(db: Executor, customer: Customer) {
     active_subscriptions: subscriptions.map((row) => {
       const s = toSubscriptionBase(row)
       const { id, created_at, modified_at, metadata, status, amount, currency, recurring_interval } = s
-      const { current_period_start, current_period_end, trial_start, trial_end, cancel_at_period_end, canceled_at, started_at, ends_at, product_id, discount_id } = s
+      const { current_period_start, current_period_end, trial_start, trial_end, cancel_at_period_end, canceled_at, started_at, ends_at, product_id, discount_id, seats, units } = s
       return {
         id, created_at, modified_at, metadata, custom_field_data: row.custom_field_data, status, amount, currency, recurring_interval,
-        current_period_start, current_period_end, trial_start, trial_end, cancel_at_period_end, canceled_at, started_at, ends_at, product_id, discount_id,
+        current_period_start, current_period_end, trial_start, trial_end, cancel_at_period_end, canceled_at, started_at, ends_at, product_id, discount_id, seats, units,
         meters: [],
       }
     }),

@@ -70,6 +70,7 @@ export const SubscriptionBase = z.object({
   discount_id: Uuid.nullable().describe('The ID of the applied discount, if any.'),
   checkout_id: Uuid.nullable().describe('The ID of the checkout session that made the subscription.'),
   seats: z.number().int().nullable().describe('Seat-based subscriptions are not part of Kassa yet: always null.'),
+  units: z.null().describe('The number of units, for unit-based subscriptions: Kassa has none, always null.'),
   customer_cancellation_reason: CustomerCancellationReason.nullable(),
   customer_cancellation_comment: z.string().nullable(),
 })

@@ -47,6 +47,7 @@ export function toSubscriptionBase(row: repo.SubscriptionRow): SubscriptionBase 
     discount_id: row.discount_id,
     checkout_id: row.checkout_id,
     seats: null,
+    units: null,
     customer_cancellation_reason: null,
     customer_cancellation_comment: null,
   }

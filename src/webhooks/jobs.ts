@@ -4,6 +4,7 @@ import type { JobContext, JobHandlers, RetryOptions } from '../jobs/worker'
 import { newId } from '../lib/ids'
 import * as repo from './repository'
 import { postWebhook, signatureHeaders, type SendResult } from './send'
+import { payloadFor } from './service'
 
 export const DELIVER_JOB = repo.DELIVER_JOB
 export const WEBHOOK_JOB_KINDS = [DELIVER_JOB]
@@ -34,7 +35,7 @@ export async function deliverWebhook(deps: Deps, payload: { delivery_id: string;
     return
   }
 
-  const body = target.payload
+  const body = payloadFor(target.payload, target.api_version)
   const headers = signatureHeaders(target.secret, target.id, deps.clock.now(), body)
   const result = await postWebhook(target.url, body, headers, { allowInsecure: deps.config.webhooksAllowInsecure, signal: job.signal })
 

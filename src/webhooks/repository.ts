@@ -63,7 +63,7 @@ export async function insertEventWithDeliveries(
   const { id, organizationId, type, payload, now } = event
   await sql`
     with targets as (
-      select we.id from webhook_endpoints we
+      select we.id, we.api_version from webhook_endpoints we
       where we.organization_id = ${organizationId}::uuid and we.enabled and we.deleted_at is null and ${type}::text = any(we.events)
     ), event as (
       insert into webhook_events (id, organization_id, type, payload, created_at)
@@ -71,8 +71,8 @@ export async function insertEventWithDeliveries(
       where exists (select 1 from targets)
       returning id
     ), delivery as (
-      insert into webhook_deliveries (id, event_id, endpoint_id, organization_id, created_at)
-      select kassa_uuid_v7(${now}::timestamptz), event.id, targets.id, ${organizationId}::uuid, ${now}::timestamptz
+      insert into webhook_deliveries (id, event_id, endpoint_id, organization_id, api_version, created_at)
+      select kassa_uuid_v7(${now}::timestamptz), event.id, targets.id, ${organizationId}::uuid, targets.api_version, ${now}::timestamptz
       from event cross join targets
       returning id
     )
@@ -88,6 +88,7 @@ export interface DeliveryTarget {
   status: WebhookDeliveryStatus
   attempts: number
   payload: string
+  api_version: string
   endpoint_id: string
   url: string
   secret: string
@@ -101,7 +102,7 @@ export async function findDeliveryTarget(db: Executor, deliveryId: string): Prom
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_events as ev', 'ev.id', 'd.event_id')
     .innerJoin('webhook_endpoints as we', 'we.id', 'd.endpoint_id')
-    .select(['d.id', 'd.status', 'd.attempts', 'ev.payload', 'd.endpoint_id', 'we.url', 'we.secret', 'we.enabled'])
+    .select(['d.id', 'd.status', 'd.attempts', 'ev.payload', 'd.api_version', 'd.endpoint_id', 'we.url', 'we.secret', 'we.enabled'])
     .select(sql<boolean>`we.deleted_at is not null`.as('deleted'))
     .where('d.id', '=', deliveryId)
     .executeTakeFirst()
@@ -199,6 +200,7 @@ export async function listAttempts(db: Executor, organizationId: string, filter:
         'd.modified_at as delivery_modified_at',
         'd.status as delivery_status',
         'd.last_http_code',
+        'd.api_version',
         'ev.type',
         'ev.payload',
       ])

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { requestApiVersion } from '../http/api-version'
 import { z } from 'zod'
 import type { Deps } from '../deps'
 import { authOf } from '../auth/hooks'
@@ -40,7 +41,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, 
       body: WebhookEndpointCreate,
       response: { 201: WebhookEndpoint, ...commonErrors },
     },
-  }, async (req, reply) => reply.status(201).send(await service.createEndpoint(deps, authOf(req), req.body)))
+  }, async (req, reply) => reply.status(201).send(await service.createEndpoint(deps, authOf(req), req.body, requestApiVersion(req))))
 
   app.get('/endpoints/:id', {
     config: read,

@@ -1,6 +1,7 @@
 import type { Expression } from 'kysely'
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
+import { CURRENT_API_VERSION } from '../http/api-version'
 import { ResourceNotFound, fieldError } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { enqueue } from '../jobs/queue'
@@ -58,6 +59,15 @@ export async function emitEvent(tx: Executor, event: EmittedEvent): Promise<void
   await repo.insertEventWithDeliveries(tx, { id: newId(), organizationId: event.organizationId, type: event.type, payload, now: event.now })
 }
 
+/**
+ * The body sent to one endpoint: the event's payload with the endpoint's `api_version` at the top level,
+ * between `timestamp` and `data` as Polar orders them. The payload is written once per event (every
+ * endpoint gets the same `data`: Kassa's shapes are the same in every version); only this differs.
+ */
+export function payloadFor(payload: string, apiVersion: string): string {
+  return payload.replace(',"data":', `,"api_version":${JSON.stringify(apiVersion)},"data":`)
+}
+
 /** Whether some enabled endpoint of the organization subscribes to `type` (one indexed read). */
 export const hasSubscribers = (db: Executor, organizationId: string, type: WebhookEventType): Promise<boolean> =>
   repo.hasSubscribers(db, organizationId, type)
@@ -89,6 +99,9 @@ function toEndpoint(row: repo.EndpointRow, opts: { revealSecret?: boolean } = {}
     organization_id: row.organization_id,
     events: row.events as WebhookEndpoint['events'],
     enabled: row.enabled,
+    api_version: row.api_version,
+    // Kassa's signature is Polar's original one (see send.ts): HMAC keyed with the secret's UTF-8 bytes.
+    uses_standard_webhook_signature: false,
   }
 }
 
@@ -98,7 +111,7 @@ function assertRawFormat(format: string | null | undefined): void {
   }
 }
 
-export async function createEndpoint(deps: D, auth: AuthContext, input: WebhookEndpointCreate): Promise<WebhookEndpoint> {
+export async function createEndpoint(deps: D, auth: AuthContext, input: WebhookEndpointCreate, requestVersion: string = CURRENT_API_VERSION): Promise<WebhookEndpoint> {
   assertOwnOrganization(auth, input.organization_id)
   assertRawFormat(input.format)
   const url = await assertEndpointUrl(input.url, deps.config.webhooksAllowInsecure)
@@ -109,6 +122,7 @@ export async function createEndpoint(deps: D, auth: AuthContext, input: WebhookE
     name: input.name || null,
     secret: newSecret(WEBHOOK_SECRET_PREFIX),
     events: input.events,
+    api_version: input.api_version ?? requestVersion,
     created_at: deps.clock.now(),
   })
   return toEndpoint(row, { revealSecret: true })
@@ -136,6 +150,7 @@ export async function updateEndpoint(deps: D, auth: AuthContext, id: string, inp
     ...(url !== undefined ? { url } : {}),
     ...(input.name !== undefined ? { name: input.name || null } : {}),
     ...(input.events != null ? { events: input.events } : {}),
+    ...(input.api_version != null ? { api_version: input.api_version } : {}),
     // Enabling again starts a fresh count of failed events.
     ...(input.enabled != null ? { enabled: input.enabled, ...(input.enabled ? { consecutive_failures: 0 } : {}) } : {}),
     modified_at: deps.clock.now(),
@@ -179,7 +194,8 @@ function toDelivery(row: repo.AttemptListRow): WebhookDelivery {
       last_http_code: row.last_http_code,
       succeeded: row.delivery_status === 'succeeded' ? true : row.delivery_status === 'failed' ? false : null,
       skipped: row.delivery_status === 'skipped',
-      payload: row.payload,
+      api_version: row.api_version,
+      payload: payloadFor(row.payload, row.api_version),
       type: row.type as WebhookEventType,
       is_archived: false,
       webhook_endpoint_id: row.endpoint_id,

@@ -4,7 +4,8 @@ import * as checkouts from './2026-11-25T1600-create-checkouts'
 import * as webhooks from './2026-11-25T1700-create-webhooks'
 import * as sessions from './2026-11-25T1800-create-sessions'
 import * as rateLimits from './2026-12-02T1000-create-rate-limits'
-import * as embedHosts from './2026-12-10T1000-add-organization-embed-hosts'
+import * as sdk1xFields from './2026-12-03T1000-sdk-1x-fields'
+import * as embedHosts from './2026-12-03T1100-add-organization-embed-hosts'
 
 // Listed here rather than read from the folder, so the migrations travel with the bundle and
 // their order is reviewed like code. Names sort by date.
@@ -14,5 +15,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25T1700-create-webhooks': webhooks,
   '2026-11-25T1800-create-sessions': sessions,
   '2026-12-02T1000-create-rate-limits': rateLimits,
-  '2026-12-10T1000-add-organization-embed-hosts': embedHosts,
+  '2026-12-03T1000-sdk-1x-fields': sdk1xFields,
+  '2026-12-03T1100-add-organization-embed-hosts': embedHosts,
 }
