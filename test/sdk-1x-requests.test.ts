@@ -73,6 +73,7 @@ const BODIES: [model: string, method: 'post' | 'patch', path: string][] = [
   ['CheckoutConfirmStripe', 'post', '/v1/checkouts/client/{client_secret}/confirm'],
   ['WebhookEndpointCreate', 'post', '/v1/webhooks/endpoints'],
   ['WebhookEndpointUpdate', 'patch', '/v1/webhooks/endpoints/{id}'],
+  ['OrganizationUpdate', 'patch', '/v1/organizations/{id}'],
 ]
 
 async function sdkModelFields(models: string[]): Promise<Map<string, Set<string>>> {

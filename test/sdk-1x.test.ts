@@ -85,6 +85,28 @@ describe('request fields 1.x sends that Kassa has no concept for: answered, neve
     expect((err as { error: { detail: { loc: string[]; msg: string }[] } }).error.detail[0]).toMatchObject({ loc: ['body', 'meter_interval'], msg: expect.stringContaining('no meters') })
   })
 
+  it("organizations.update: name is stored; Polar's fields Kassa fixes are taken back as read, any other value is a 422", async () => {
+    const renamed = await polar.organizations.update(org.organizationId, { name: 'Renamed Shop' } as never)
+    expect(renamed.name).toBe('Renamed Shop')
+    expect((await polar.organizations.get(org.organizationId)).name).toBe('Renamed Shop')
+    // a client that PATCHes back what it read (every field) changes nothing and gets no error
+    const { id: _id, created_at: _c, modified_at: _m, slug: _s, status: _st, capabilities: _cap, account_id: _a, payout_account_id: _p, details_submitted_at: _d, onboarding_resubmission_requested_at: _o, proration_behavior: _pb, allow_customer_updates: _acu, ...writable } = renamed as unknown as Record<string, unknown>
+    expect(await polar.organizations.update(org.organizationId, writable as never)).toMatchObject({ name: 'Renamed Shop' })
+    for (const [field, value] of [
+      ['email', 'support@example.com'],
+      ['subscription_settings', { ...renamed.subscription_settings, prevent_trial_abuse: true }],
+      ['default_presentment_currency', 'eur'],
+      ['sso_enforced', true],
+    ] as const) {
+      const err = await polar.organizations.update(org.organizationId, { [field]: value } as never).catch((e: unknown) => e)
+      expect(err, field).toMatchObject({ statusCode: 422 })
+      expect((err as { error: { detail: { loc: string[]; msg: string }[] } }).error.detail[0]).toMatchObject({ loc: ['body', field], msg: expect.stringContaining('Kassa does not change') })
+    }
+    const short = await polar.organizations.update(org.organizationId, { name: 'ab' } as never).catch((e: unknown) => e)
+    expect(short).toMatchObject({ statusCode: 422 })
+    expect((await polar.organizations.get(org.organizationId)).name).toBe('Renamed Shop')
+  })
+
   it('checkouts.create with ad-hoc prices: a 422 naming the field, and no session, rather than the catalog price', async () => {
     const product = await polar.products.create({ name: 'Guide', prices } as never)
     const before = (await polar.checkouts.list()).pagination.total_count

@@ -122,7 +122,6 @@ export const Organization = z
     dispute_settings: z
       .object({ auto_accept_below_amount: z.number().int().nullable().describe('Disputes below this amount (cents) are accepted automatically: Kassa handles no disputes, always null.') })
       .describe("The organization's dispute settings."),
-    embed_hosts: z.array(z.string()).describe("Hosts allowed to embed this organization's checkout."),
     subscription_settings: z.object({
       allow_multiple_subscriptions: z.boolean(),
       proration_behavior: z.string(),
@@ -152,11 +151,37 @@ export type Organization = z.infer<typeof Organization>
 
 export const OrganizationList = listOf(Organization)
 
+/**
+ * Polar's fields that Kassa answers with a fixed value (see `toOrganization`). An update may send them back as
+ * they are (a client that PATCHes what it read keeps working); any other value is a 422 naming the field,
+ * rather than a change silently dropped.
+ */
+export const FIXED_ORGANIZATION_FIELDS = [
+  'avatar_url',
+  'email',
+  'website',
+  'socials',
+  'details',
+  'country',
+  'feature_settings',
+  'subscription_settings',
+  'customer_email_settings',
+  'customer_portal_settings',
+  'dispute_settings',
+  'default_presentment_currency',
+  'default_tax_behavior',
+  'sso_enforced',
+] as const
+
 export const OrganizationUpdate = z
   .object({
+    name: z.string().trim().min(3).max(256).nullish().describe('The organization name shown on the checkout, emails and the dashboard.'),
     embed_hosts: EmbedHostsInput.nullish(),
+    ...Object.fromEntries(
+      FIXED_ORGANIZATION_FIELDS.map((f) => [f, z.unknown().optional().describe(`Fixed in Kassa: only its current value (or null) is accepted.`)]),
+    ) as Record<(typeof FIXED_ORGANIZATION_FIELDS)[number], z.ZodOptional<z.ZodUnknown>>,
   })
-  .describe("Update an organization: only the keys sent are changed. Of Polar's fields Kassa stores `embed_hosts`; the others are accepted and ignored.")
+  .describe("Update an organization: only the keys sent are changed. Kassa stores `name` and `embed_hosts`; Polar's other fields are fixed in Kassa and accepted only with the value Kassa answers (or null).")
 export type OrganizationUpdate = z.infer<typeof OrganizationUpdate>
 
 export const OrganizationListQuery = z.object({

@@ -16,6 +16,7 @@ import type {
   OrganizationUpdate,
 } from './schemas'
 import { ALL_SCOPES, hasScope, isScope, type Scope } from '../auth/scopes'
+import { FIXED_ORGANIZATION_FIELDS } from './schemas'
 
 export type { AuthContext }
 export { matchOrigin, parseOrigin } from './embed-hosts'
@@ -142,7 +143,6 @@ export function toOrganization(row: repo.OrganizationRow): Organization {
     default_tax_behavior: 'location',
     feature_settings: null,
     dispute_settings: { auto_accept_below_amount: null },
-    embed_hosts: [],
     subscription_settings: {
       allow_multiple_subscriptions: true,
       proration_behavior: 'prorate',
@@ -180,10 +180,26 @@ export async function getOrganizationOrThrow(deps: Pick<Deps, 'db'>, auth: AuthC
   return toOrganization(row)
 }
 
+/** Equal as JSON values, ignoring key order; an object sent may leave keys out (Polar's settings are partial). */
+function sameJson(sent: unknown, fixed: unknown): boolean {
+  if (sent === null || typeof sent !== 'object' || fixed === null || typeof fixed !== 'object') return sent === fixed
+  if (Array.isArray(sent) !== Array.isArray(fixed)) return false
+  if (Array.isArray(sent)) return sent.length === (fixed as unknown[]).length && sent.every((v, i) => sameJson(v, (fixed as unknown[])[i]))
+  return Object.entries(sent).every(([k, v]) => k in fixed && sameJson(v, (fixed as Record<string, unknown>)[k]))
+}
+
 /** Polar's `PATCH /v1/organizations/{id}`: only the caller's own organization; only the keys sent change. */
 export async function updateOrganization(deps: ServiceDeps, auth: AuthContext, id: string, input: OrganizationUpdate): Promise<Organization> {
   if (id !== auth.organizationId) throw new ResourceNotFound()
-  const patch = input.embed_hosts != null ? { embed_hosts: input.embed_hosts } : {}
+  const current = await repo.findOrganizationById(deps.db, id)
+  if (!current) throw new ResourceNotFound()
+  const fixed = toOrganization(current) as unknown as Record<string, unknown>
+  for (const field of FIXED_ORGANIZATION_FIELDS) {
+    const value = input[field]
+    if (value == null || sameJson(value, fixed[field])) continue
+    throw fieldError(['body', field], `Kassa does not change ${field}: it is always ${JSON.stringify(fixed[field])}.`, value)
+  }
+  const patch = { ...(input.embed_hosts != null ? { embed_hosts: input.embed_hosts } : {}), ...(input.name != null ? { name: input.name } : {}) }
   const row = await repo.updateOrganization(deps.db, id, { ...patch, modified_at: deps.clock.now() })
   if (!row) throw new ResourceNotFound()
   return toOrganization(row)
