@@ -77,8 +77,8 @@ export async function isolatedDatabase(): Promise<Database> {
   return database
 }
 
-export async function createTestApp(opts: { clock?: Clock; config?: Partial<Config>; isolated?: boolean } = {}): Promise<TestContext> {
-  const database = opts.isolated ? await isolatedDatabase() : await testDatabase()
+export async function createTestApp(opts: { clock?: Clock; config?: Partial<Config>; isolated?: boolean; database?: Database } = {}): Promise<TestContext> {
+  const database = opts.database ?? (opts.isolated ? await isolatedDatabase() : await testDatabase())
   const config = testConfig(opts.config)
   const clock = opts.clock ?? systemClock
   const app = await buildApp({ config, database, clock, logger: false })

@@ -12,7 +12,7 @@ import { webhookJobHandlers, webhookRetry, WEBHOOK_JOB_KINDS } from '../src/webh
 import { postWebhook, RESPONSE_LOG_BYTES } from '../src/webhooks/send'
 import { emitEvent, hasSubscribers, webhookSubscribedSql } from '../src/webhooks/service'
 import { guardedLookup, isNonPublicAddress } from '../src/webhooks/url'
-import { createOrg, createTestApp, FixedClock, polarClient, testConfig, testDatabase, tokenWithScopes, type TestContext, type TestOrg } from './helpers'
+import { createOrg, createTestApp, FixedClock, isolatedDatabase, polarClient, testConfig, tokenWithScopes, type TestContext, type TestOrg } from './helpers'
 
 // ---------------------------------------------------------------------------------------------------
 // A real HTTP receiver on 127.0.0.1: every path gets its own behaviour and its own log.
@@ -66,8 +66,11 @@ function hook(behaviour?: (n: number) => Answer): { url: string; path: string; r
 const clock = new FixedClock(new Date())
 
 describe('webhooks', async () => {
-  const ctx = await createTestApp({ clock, config: { webhooksAllowInsecure: true, webhookRetryBaseMs: 1 } })
-  const strict = await createTestApp({ clock, config: { webhooksAllowInsecure: false } })
+  // A database of its own: drain() runs and counts every webhook job, and another file's endpoints on the
+  // shared database (the fuzzer's, say) would keep jobs pending forever.
+  const database = await isolatedDatabase()
+  const ctx = await createTestApp({ clock, database, config: { webhooksAllowInsecure: true, webhookRetryBaseMs: 1 } })
+  const strict = await createTestApp({ clock, database, config: { webhooksAllowInsecure: false } })
   const { app } = ctx
 
   const runWebhookJobs = (c: TestContext = ctx) =>
@@ -506,7 +509,6 @@ describe('webhooks', async () => {
   describe('durability', () => {
     it('delivers events written before a restart after it, including one whose worker died mid-delivery', async () => {
       // Two app instances on the same database, one after the other, as across a restart.
-      const database = await testDatabase()
       const config = testConfig({ webhooksAllowInsecure: true, webhookRetryBaseMs: 1 })
       const boot = async () => {
         const instance = await buildApp({ config, database, clock, logger: false })
