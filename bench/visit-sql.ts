@@ -24,7 +24,8 @@ export interface VisitRead {
 
 /** Kassa's `findLinkForVisit`, compiled by Kysely against a driver that runs nothing. */
 export async function visitRead(): Promise<VisitRead> {
-  const SENTINEL = '\u0000link-secret\u0000'
+  // No NUL in it: findLinkForVisit answers a secret holding one without a query.
+  const SENTINEL = `link-secret-sentinel-${randomBytes(8).toString('hex')}`
   let captured: { sql: string; parameters: readonly unknown[] } | undefined
   const db = new Kysely<any>({
     dialect: {
