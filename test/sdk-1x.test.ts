@@ -1,3 +1,4 @@
+import { PolarRateLimitError } from 'polar-sdk-1'
 import { createPolar } from 'polar-sdk-1/2026-10'
 import { describe, expect, it } from 'vitest'
 import { SETTLE_JOB, checkoutJobHandlers } from '../src/checkouts/jobs'
@@ -105,6 +106,16 @@ describe('request fields 1.x sends that Kassa has no concept for: answered, neve
     const short = await polar.organizations.update(org.organizationId, { name: 'ab' } as never).catch((e: unknown) => e)
     expect(short).toMatchObject({ statusCode: 422 })
     expect((await polar.organizations.get(org.organizationId)).name).toBe('Renamed Shop')
+  })
+
+  it("a 429 reaches 1.x as PolarRateLimitError with Kassa's Retry-After (wrong discount codes, 5 per session)", async () => {
+    const product = await polar.products.create({ name: 'Limited', prices } as never)
+    const session = await polar.checkouts.create({ products: [product.id] } as never)
+    const attempts: unknown[] = []
+    for (let i = 0; i < 6; i++) attempts.push(await polar.checkouts.clientUpdate(session.client_secret, { discount_code: `NOPE${i}` } as never).catch((e: unknown) => e))
+    expect(attempts.slice(0, 5).every((e) => (e as { statusCode?: number }).statusCode === 422)).toBe(true)
+    expect(attempts[5]).toBeInstanceOf(PolarRateLimitError)
+    expect((attempts[5] as PolarRateLimitError).retryAfter).toBeGreaterThan(0)
   })
 
   it('checkouts.create with ad-hoc prices: a 422 naming the field, and no session, rather than the catalog price', async () => {
