@@ -225,6 +225,21 @@ describe.skipIf(skipBrowserTests)('merchant dashboard in a browser', async () =>
     expect(discount.body).toMatchObject({ name: 'Launch', code: 'LAUNCH20', basis_points: 2000 })
   })
 
+  it('deletes a product nothing refers to (is_deletable), after a confirmation', async () => {
+    await page.goto(dash('/products/new'))
+    await page.getByRole('textbox', { name: 'Name' }).fill('Scratch pad')
+    await page.getByRole('textbox', { name: 'Amount' }).fill('5')
+    await page.getByRole('button', { name: 'Create Product' }).click()
+    await page.waitForURL((u) => /^\/dashboard\/products\/[0-9a-f-]{36}$/.test(u.pathname))
+    const scratch = lastSegment(page)
+    await page.goto(dash('/products'))
+    await page.getByRole('button', { name: 'Delete Scratch pad' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete product' }).click()
+    await until(() => page.locator('table tbody tr').count(), (n) => n === 2, 'two product rows after the delete')
+    expect(await textOf(page.locator('table tbody'))).not.toContain('Scratch pad')
+    expect((await apiGet(page, `/v1/products/${scratch}`)).status).toBe(404)
+  })
+
   it('New Link: two products in order and the preset discount, as the API shows it', async () => {
     await page.getByRole('navigation', { name: 'Products section' }).getByRole('link', { name: 'Checkout Links' }).click()
     await page.waitForURL(dash('/products/checkout-links'))

@@ -79,6 +79,8 @@ export interface ProductBase {
   trial_interval_count: number | null
   is_recurring: boolean
   is_archived: boolean
+  /** Whether nothing (order, subscription, checkout session, discount) refers to it, so it can be deleted. */
+  is_deletable?: boolean
   metadata: Metadata
 }
 export interface Product extends ProductBase {

@@ -36,6 +36,7 @@ export function ProductsList() {
   const archived = query.get('archived') ?? 'false'
   const list = useList<Product>('/v1/products/', { is_archived: archived === 'all' ? undefined : archived })
   const [archiving, setArchiving] = useState<Product | null>(null)
+  const [deleting, setDeleting] = useState<Product | null>(null)
   const [actionError, setActionError] = useState<string | null>(null)
 
   const setArchived = async (p: Product, is_archived: boolean) => {
@@ -127,6 +128,11 @@ export function ProductsList() {
                         Archive
                       </button>
                     )}
+                    {p.is_deletable && (
+                      <button type="button" className="btn btn-small btn-danger" aria-label={`Delete ${p.name}`} onClick={() => setDeleting(p)}>
+                        Delete
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -143,6 +149,20 @@ export function ProductsList() {
           setArchiving(null)
         }}
       />
+      <ConfirmDialog
+        open={!!deleting}
+        title={`Delete ${deleting?.name ?? 'product'}?`}
+        confirmLabel="Delete product"
+        danger
+        onClose={() => setDeleting(null)}
+        onConfirm={async () => {
+          await api.del(`/v1/products/${deleting!.id}`)
+          setDeleting(null)
+          list.reload()
+        }}
+      >
+        <p>Nothing has been sold or offered with this product yet, so it can be deleted for good. Checkout links drop it.</p>
+      </ConfirmDialog>
     </ProductsSection>
   )
 }
