@@ -9,6 +9,7 @@ import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import type { AuthContext } from '../organizations/service'
 import type { Product, ProductBase } from '../products/schemas'
+import type { EmbeddedProduct } from '../products/service'
 import { getProductsByIds } from '../products/service'
 import type { DiscountBase, SubscriptionBase } from '../subscriptions/schemas'
 import { getDiscountBases, getSubscriptionBasesByIds } from '../subscriptions/service'
@@ -22,7 +23,7 @@ interface Related {
   subscription: SubscriptionBase | null
 }
 
-function toProductBase({ prices: _p, benefits: _b, medias: _m, attached_custom_fields: _f, ...base }: Product): ProductBase {
+function toProductBase({ prices: _p, benefits: _b, medias: _m, attached_custom_fields: _f, ...base }: EmbeddedProduct): ProductBase {
   return base
 }
 

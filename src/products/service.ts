@@ -50,16 +50,22 @@ export function toPrice(row: repo.PriceRow): ProductPrice {
     : { ...base, amount_type: 'custom', minimum_amount: row.minimum_amount ?? 0, maximum_amount: row.maximum_amount, preset_amount: row.preset_amount }
 }
 
+/**
+ * A product as other domains embed it (sessions, links, orders, subscriptions): without `is_deletable`, which
+ * only the products API and its events answer, since it costs a query (SDK 1.x's `Product` is the only model
+ * that has it; a subscription's product is never deletable, the subscription refers to it).
+ */
+export type EmbeddedProduct = Omit<Product, 'is_deletable'>
+
 /** Products with their live prices and attached fields, in the order of `rows`. */
-async function hydrate(db: Executor, rows: repo.ProductRow[]): Promise<Product[]> {
+async function hydrate(db: Executor, rows: repo.ProductRow[]): Promise<EmbeddedProduct[]> {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
-  const [prices, attached, referenced] = await Promise.all([repo.livePrices(db, ids), repo.attachedFields(db, ids), repo.referencedProductIds(db, ids)])
+  const [prices, attached] = await Promise.all([repo.livePrices(db, ids), repo.attachedFields(db, ids)])
   const fieldIds = [...new Set(attached.map((a) => a.custom_field_id))]
   const fields = new Map((await findCustomFieldsByIds(db as Db, rows[0]!.organization_id, fieldIds)).map((f) => [f.id, f]))
   return rows.map((row) => ({
     ...toProductBase(row),
-    is_deletable: !referenced.has(row.id),
     prices: prices.filter((p) => p.product_id === row.id).map(toPrice),
     benefits: [],
     medias: [],
@@ -67,6 +73,12 @@ async function hydrate(db: Executor, rows: repo.ProductRow[]): Promise<Product[]
       .filter((a) => a.product_id === row.id && fields.has(a.custom_field_id))
       .map((a) => ({ custom_field_id: a.custom_field_id, custom_field: fields.get(a.custom_field_id) as CustomField, order: a.order, required: a.required })),
   }))
+}
+
+/** The products API's shape: with `is_deletable`, from one query over every product of the page. */
+async function hydrateForApi(db: Executor, rows: repo.ProductRow[]): Promise<Product[]> {
+  const [products, referenced] = await Promise.all([hydrate(db, rows), repo.referencedProductIds(db, rows.map((r) => r.id))])
+  return products.map((p) => ({ ...p, is_deletable: !referenced.has(p.id) }))
 }
 
 function checkPrice(price: ProductPriceCreate, loc: (string | number)[]): void {
@@ -148,7 +160,7 @@ export async function createProduct(deps: D, auth: AuthContext, input: ProductCr
     })
     await repo.insertPrices(tx, input.prices.map((p) => priceRow(id, p, now)))
     await repo.replaceAttachedFields(tx, id, fields)
-    const product = (await hydrate(tx, [row]))[0]!
+    const product = (await hydrateForApi(tx, [row]))[0]!
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'product.created', data: product, now })
     return product
   })
@@ -157,7 +169,7 @@ export async function createProduct(deps: D, auth: AuthContext, input: ProductCr
 export async function getProductOrThrow(deps: Pick<Deps, 'db'>, auth: AuthContext, id: string): Promise<Product> {
   const row = await repo.findProduct(deps.db, auth.organizationId, id)
   if (!row) throw new ResourceNotFound()
-  return (await hydrate(deps.db, [row]))[0]!
+  return (await hydrateForApi(deps.db, [row]))[0]!
 }
 
 export async function listProducts(deps: Pick<Deps, 'db'>, auth: AuthContext, query: ProductListQuery) {
@@ -171,7 +183,7 @@ export async function listProducts(deps: Pick<Deps, 'db'>, auth: AuthContext, qu
     { ids: query.id, query: query.query, isArchived: query.is_archived, isRecurring: query.is_recurring, visibility: query.visibility, metadata: query.metadata, sorting: query.sorting },
     page,
   )
-  return paginated(await hydrate(deps.db, rows), total, page)
+  return paginated(await hydrateForApi(deps.db, rows), total, page)
 }
 
 export async function updateProduct(deps: D, auth: AuthContext, id: string, input: ProductUpdate): Promise<Product> {
@@ -227,7 +239,7 @@ export async function updateProduct(deps: D, auth: AuthContext, id: string, inpu
       ...(input.metadata !== undefined ? { metadata: JSON.stringify(input.metadata) } : {}),
       modified_at: now,
     })
-    const product = (await hydrate(tx, [row]))[0]!
+    const product = (await hydrateForApi(tx, [row]))[0]!
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'product.updated', data: product, now })
     return product
   })
@@ -249,7 +261,7 @@ export async function deleteProduct(deps: D, auth: AuthContext, id: string): Pro
 }
 
 /** The organization's products by id, hydrated, in the order asked; missing ids are left out. */
-export async function getProductsByIds(db: Executor, organizationId: string, ids: string[]): Promise<Product[]> {
+export async function getProductsByIds(db: Executor, organizationId: string, ids: string[]): Promise<EmbeddedProduct[]> {
   const rows = await repo.findProductsByIds(db, organizationId, ids)
   const byId = new Map(rows.map((r) => [r.id, r]))
   return hydrate(db, ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])))

@@ -74,7 +74,8 @@ async function hydrate(db: Executor, organizationId: string, rows: repo.Subscrip
     getDiscountBases(db, organizationId, rows.map((r) => r.discount_id)),
     repo.findPricesByIds(db, [...new Set(rows.map((r) => r.product_price_id))]),
   ])
-  const productById = new Map(products.map((p) => [p.id, p]))
+  // A subscription refers to its product, so that product is never deletable: no query needed to say so.
+  const productById = new Map(products.map((p) => [p.id, { ...p, is_deletable: false }]))
   const priceById = new Map(prices.map((p) => [p.id, toPrice(p)]))
   return rows.map((row) => {
     const customer = customers.get(row.customer_id)
