@@ -36,6 +36,21 @@ describe('review of issue 18: attacks', async () => {
     expect(statuses.filter((s) => s >= 500)).toEqual([])
   })
 
+  it('DELETE /v1/products/{id} racing a checkout link or discount created on it: never a 500 (PostgreSQL: every round)', async () => {
+    const org = await createOrg(ctx, 'Delete Race Two')
+    for (let i = 0; i < (testDatabaseUrl ? 10 : 3); i++) {
+      const p = await product(org.headers, 'Doomed')
+      const [d, link, discount] = await Promise.all([
+        app.inject({ method: 'DELETE', url: `/v1/products/${p.id}`, headers: org.headers }),
+        app.inject({ method: 'POST', url: '/v1/checkout-links/', headers: org.headers, payload: { payment_processor: 'stripe', products: [p.id] } }),
+        app.inject({ method: 'POST', url: '/v1/discounts/', headers: org.headers, payload: { name: 'Ten', basis_points: 1000, duration: 'once', products: [p.id] } }),
+      ])
+      expect([204, 409]).toContain(d!.statusCode)
+      expect([201, 422]).toContain(link!.statusCode)
+      expect([201, 422]).toContain(discount!.statusCode)
+    }
+  })
+
   it.each(['*.com.', '*.co.uk.', '*.io.'])('embed_hosts refuses %j: the trailing dot named a whole domain suffix (every https://any.com. could frame)', async (entry) => {
     const org = await createOrg(ctx, 'Suffix Shop')
     const r = await app.inject({ method: 'PATCH', url: `/v1/organizations/${org.organizationId}`, headers: org.headers, payload: { embed_hosts: [entry] } })
