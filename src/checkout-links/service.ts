@@ -1,5 +1,6 @@
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
+import { productStillThere } from '../products/service'
 import { getDiscountById, getDiscountsByIds } from '../discounts/service'
 import { ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
@@ -101,7 +102,7 @@ function refuseUnits(units: number | null | undefined): void {
 export async function createCheckoutLink(deps: D, auth: AuthContext, input: CheckoutLinkCreate & { organization_id?: string | null }): Promise<CheckoutLink> {
   assertOwnOrganization(auth, input.organization_id)
   refuseUnits(input.units)
-  return deps.db.transaction().execute(async (tx) => {
+  return productStillThere('checkout_link_products_product_id_fkey', deps.db.transaction().execute(async (tx) => {
     const productIds = await productIdsOf(tx, auth.organizationId, input)
     const products = await checkProducts(tx, auth.organizationId, productIds)
     if (input.discount_id) await checkDiscount(tx, auth.organizationId, input.discount_id)
@@ -126,7 +127,7 @@ export async function createCheckoutLink(deps: D, auth: AuthContext, input: Chec
     const link = (await hydrate(deps, tx, [row]))[0]!
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'checkout_link.created', data: link, now: row.created_at as Date })
     return link
-  })
+  }))
 }
 
 export async function getCheckoutLinkOrThrow(deps: Pick<Deps, 'db' | 'config'>, auth: AuthContext, id: string): Promise<CheckoutLink> {
@@ -144,7 +145,7 @@ export async function listCheckoutLinks(deps: Pick<Deps, 'db' | 'config'>, auth:
 
 export async function updateCheckoutLink(deps: D, auth: AuthContext, id: string, input: CheckoutLinkUpdate): Promise<CheckoutLink> {
   refuseUnits(input.units)
-  return deps.db.transaction().execute(async (tx) => {
+  return productStillThere('checkout_link_products_product_id_fkey', deps.db.transaction().execute(async (tx) => {
     const existing = await repo.findLink(tx, auth.organizationId, id)
     if (!existing) throw new ResourceNotFound()
     const productIds = input.products ?? (await repo.linkProductIds(tx, [id])).map((l) => l.product_id)
@@ -170,7 +171,7 @@ export async function updateCheckoutLink(deps: D, auth: AuthContext, id: string,
     const link = (await hydrate(deps, tx, [row]))[0]!
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'checkout_link.updated', data: link, now: deps.clock.now() })
     return link
-  })
+  }))
 }
 
 export async function deleteCheckoutLink(deps: D, auth: AuthContext, id: string): Promise<void> {

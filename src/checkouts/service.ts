@@ -9,6 +9,7 @@ import { applyChanges } from './changes'
 import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { checkedEmbedOrigin } from './embed'
+import { isForeignKeyViolation } from '../db/helpers'
 import { baseAmount } from './pricing'
 import { emitCheckoutEvent, rowForInsert, toCheckout, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -20,6 +21,9 @@ type D = Pick<Deps, 'db' | 'clock' | 'config'>
 export type { CheckoutRow }
 
 // ---- merchant API -----------------------------------------------------------------------------------
+
+// The session's references to its product and price, which a concurrent product delete can break.
+const PRODUCT_KEYS = ['checkouts_product_id_fkey', 'checkouts_product_price_id_fkey']
 
 export async function createCheckout(deps: D, auth: AuthContext, input: CheckoutCreate & { organization_id?: string | null }): Promise<Checkout> {
   assertOwnOrganization(auth, input.organization_id)
@@ -102,12 +106,20 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
   const changes = { ...rest, embed_origin: await checkedEmbedOrigin(deps.db, auth.organizationId, input.embed_origin) }
   const { row } = await applyChanges(deps.db, base, ctx, changes, now, { merchant: true })
   row.modified_at = null
-  return deps.db.transaction().execute(async (tx) => {
-    const inserted = await repo.insertCheckoutReturning(tx, rowForInsert(row))
-    const insertedCtx = await loadContext(tx, inserted)
-    await emitCheckoutEvent(tx, deps, 'checkout.created', inserted, now, insertedCtx)
-    return toCheckout(deps, inserted, insertedCtx, now)
-  })
+  return deps.db
+    .transaction()
+    .execute(async (tx) => {
+      const inserted = await repo.insertCheckoutReturning(tx, rowForInsert(row))
+      const insertedCtx = await loadContext(tx, inserted)
+      await emitCheckoutEvent(tx, deps, 'checkout.created', inserted, now, insertedCtx)
+      return toCheckout(deps, inserted, insertedCtx, now)
+    })
+    .catch((err: unknown) => {
+      // The product (or its price) was deleted after it was read above: the answer a request naming a
+      // missing product gets, not a 500.
+      if (isForeignKeyViolation(err, PRODUCT_KEYS)) throw fieldError(['body', 'products', 0], 'Product does not exist.', productIds[0])
+      throw err
+    })
 }
 
 export async function getCheckoutOrThrow(deps: Pick<Deps, 'db' | 'config' | 'clock'>, auth: AuthContext, id: string): Promise<Checkout> {

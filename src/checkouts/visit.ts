@@ -12,6 +12,7 @@ import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
 import { lookUpVisitCode } from './discount-attempts'
 import { checkoutUrl, emitCheckoutEvent } from './present'
 import { visitEmbedOrigin } from './embed'
+import { isForeignKeyViolation } from '../db/helpers'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
@@ -95,6 +96,17 @@ export interface VisitContext {
  * parameter is checked on its own; a bad one is dropped and the buyer still gets a checkout.
  */
 export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
+  try {
+    return await openFromLink(deps, linkSecret, visit)
+  } catch (err) {
+    // A product of the link was deleted between the read and the insert (DELETE /v1/products/{id} takes it
+    // off the link too): the visit is made again on what the link now offers, instead of a 500.
+    if (!isForeignKeyViolation(err, ['checkouts_product_id_fkey', 'checkouts_product_price_id_fkey'])) throw err
+    return openFromLink(deps, linkSecret, visit)
+  }
+}
+
+async function openFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
   const link = await findLinkForVisit(deps.db, linkSecret)
   const sellable = link?.products.filter((p) => p.prices.length > 0) ?? []
   if (!link || sellable.length === 0) throw new LinkNotAvailable(link?.organization_name)

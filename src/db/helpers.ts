@@ -8,9 +8,15 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 }
 
 /**
- * Applies `?sorting=` (already validated against `columns`) and a stable tiebreak on `id`.
- * `columns` maps each public sort property to a column or SQL expression.
+ * Postgres' foreign-key violation: a row refers to one deleted meanwhile (a product deleted while a
+ * session offering it was being opened, say), which the check before the write could not see.
  */
+export function isForeignKeyViolation(err: unknown, constraints?: readonly string[]): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string } | undefined
+  if (e?.code !== '23503') return false
+  return constraints === undefined || constraints.some((c) => e.constraint === c || (e.message ?? '').includes(`"${c}"`))
+}
+
 /** Polar's metadata filter (`get_metadata_clause`): every key given, with its value as text one of the values. */
 export function whereMetadata<DB, TB extends keyof DB, O>(
   q: SelectQueryBuilder<DB, TB, O>,
@@ -23,6 +29,10 @@ export function whereMetadata<DB, TB extends keyof DB, O>(
   return q
 }
 
+/**
+ * Applies `?sorting=` (already validated against `columns`) and a stable tiebreak on `id`.
+ * `columns` maps each public sort property to a column or SQL expression.
+ */
 export function applySorting<DB, TB extends keyof DB, O>(
   qb: SelectQueryBuilder<DB, TB, O>,
   sorting: string[],

@@ -1,5 +1,6 @@
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
+import { productStillThere } from '../products/service'
 import { ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
@@ -97,7 +98,7 @@ export async function createDiscount(deps: D, auth: AuthContext, input: Discount
     value = { basis_points: input.basis_points, amount: null, currency: null }
   }
 
-  return deps.db.transaction().execute(async (tx) => {
+  return productStillThere('discount_products_product_id_fkey', deps.db.transaction().execute(async (tx) => {
     const productIds = input.products?.length ? await checkProducts(tx, auth.organizationId, input.products) : []
     const id = newId()
     let row: repo.DiscountRow
@@ -127,7 +128,7 @@ export async function createDiscount(deps: D, auth: AuthContext, input: Discount
     // Polar's discount/service.py sends discount.created|updated|deleted from the API.
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'discount.created', data: discount, now: deps.clock.now() })
     return discount
-  })
+  }))
 }
 
 export async function getDiscountOrThrow(deps: Pick<Deps, 'db'>, auth: AuthContext, id: string): Promise<Discount> {
@@ -144,7 +145,7 @@ export async function listDiscounts(deps: Pick<Deps, 'db'>, auth: AuthContext, q
 }
 
 export async function updateDiscount(deps: D, auth: AuthContext, id: string, input: DiscountUpdate): Promise<Discount> {
-  return deps.db.transaction().execute(async (tx) => {
+  return productStillThere('discount_products_product_id_fkey', deps.db.transaction().execute(async (tx) => {
     // Locked: a concurrent redemption must not slip between the checks below and the write.
     const existing = await repo.findDiscount(tx, auth.organizationId, id, { forUpdate: true })
     if (!existing) throw new ResourceNotFound()
@@ -208,7 +209,7 @@ export async function updateDiscount(deps: D, auth: AuthContext, id: string, inp
     const discount = (await hydrate(tx, [row]))[0]!
     await emitEvent(tx, { organizationId: auth.organizationId, type: 'discount.updated', data: discount, now: deps.clock.now() })
     return discount
-  })
+  }))
 }
 
 export async function deleteDiscount(deps: D, auth: AuthContext, id: string): Promise<void> {

@@ -25,8 +25,19 @@ export const MetadataOutput = z.record(z.string(), z.union([z.string(), z.number
  * object): a row matches when, for every key given, its metadata value as text is one of that key's values.
  */
 export const MetadataQuery = z
-  .record(z.string().min(1).max(40), z.array(z.string().max(500)).max(50))
-  .refine((m) => Object.keys(m).length <= 50, { message: 'Dictionary should have at most 50 items', params: { type: 'too_long' } })
+  .preprocess(
+    (v, ctx) => {
+      // Zod's record drops a `__proto__` key from its output, which would answer every row for a filter that
+      // matches none (no metadata can hold that key: JSON bodies carrying it are refused). Refused instead.
+      if (v !== null && typeof v === 'object' && Object.prototype.hasOwnProperty.call(v, '__proto__')) {
+        ctx.issues.push({ code: 'custom', message: 'Kassa cannot filter on the metadata key __proto__: no metadata holds it.', input: v, path: ['__proto__'] })
+      }
+      return v
+    },
+    z
+      .record(z.string().min(1).max(40), z.array(z.string().max(500)).max(50))
+      .refine((m) => Object.keys(m).length <= 50, { message: 'Dictionary should have at most 50 items', params: { type: 'too_long' } }),
+  )
   .optional()
   .describe('Filter by metadata key-value pairs. It uses the `deepObject` style, e.g. `?metadata[key]=value`.')
 

@@ -144,7 +144,11 @@ export function parseHostPattern(value: string): HostPattern | undefined {
   return { scheme, host: parsedHost, port, wildcard }
 }
 
-const isRegistrySuffix = (host: string) => (!host.includes('.') && !LOCAL_ONLY_SUFFIXES.has(host)) || REGISTRY_SUFFIXES.has(host)
+// A trailing dot (the fully qualified `com.`) names the same suffix: `*.com.` admits every `https://any.com.`.
+const isRegistrySuffix = (written: string) => {
+  const host = written.replace(/\.$/, '')
+  return (!host.includes('.') && !LOCAL_ONLY_SUFFIXES.has(host)) || REGISTRY_SUFFIXES.has(host)
+}
 
 /** One entry, checked and normalized; throws InvalidEmbedHost with Polar's reasons. */
 export function validateHostPattern(value: string): string {
@@ -162,7 +166,7 @@ export function validateHostPattern(value: string): string {
   if (pattern.wildcard && pattern.scheme === null && isRegistrySuffix(pattern.host)) {
     throw new InvalidEmbedHost(
       value,
-      `${pattern.host} is a domain suffix, so this would admit every site registered under it. Name your own site, like myshop.${pattern.host}`,
+      `${pattern.host.replace(/\.$/, '')} is a domain suffix, so this would admit every site registered under it. Name your own site, like myshop.${pattern.host.replace(/\.$/, '')}`,
     )
   }
   return patternString(pattern)

@@ -4,6 +4,7 @@ import type { Db, Executor } from '../db/index'
 import type { NewRow } from '../db/types'
 import type { Deps } from '../deps'
 import { ProductNotDeletable, ResourceNotFound, fieldError } from '../http/errors'
+import { isForeignKeyViolation } from '../db/helpers'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
@@ -258,6 +259,20 @@ export async function deleteProduct(deps: D, auth: AuthContext, id: string): Pro
     if ((await repo.referencedProductIds(tx, [id])).has(id)) throw new ProductNotDeletable()
     if (!(await repo.deleteProduct(tx, auth.organizationId, id))) throw new ProductNotDeletable()
   })
+}
+
+/**
+ * A write that lists products (a link's, a discount's), read earlier in its transaction: one deleted since
+ * (DELETE /v1/products/{id} committed in between) fails the write's foreign key, answered as a product that
+ * does not exist rather than a 500.
+ */
+export async function productStillThere<T>(constraint: string, write: Promise<T>): Promise<T> {
+  try {
+    return await write
+  } catch (err) {
+    if (isForeignKeyViolation(err, [constraint])) throw fieldError(['body', 'products'], 'Product does not exist.')
+    throw err
+  }
 }
 
 /** The organization's products by id, hydrated, in the order asked; missing ids are left out. */
