@@ -9,7 +9,7 @@ import { applyChanges } from './changes'
 import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { checkedEmbedOrigin } from './embed'
-import { isForeignKeyViolation } from '../db/helpers'
+import { isDeadlock, isForeignKeyViolation } from '../db/helpers'
 import { baseAmount } from './pricing'
 import { emitCheckoutEvent, rowForInsert, toCheckout, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -117,7 +117,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     .catch((err: unknown) => {
       // The product (or its price) was deleted after it was read above: the answer a request naming a
       // missing product gets, not a 500.
-      if (isForeignKeyViolation(err, PRODUCT_KEYS)) throw fieldError(['body', 'products', 0], 'Product does not exist.', productIds[0])
+      if (isForeignKeyViolation(err, PRODUCT_KEYS) || isDeadlock(err)) throw fieldError(['body', 'products', 0], 'Product does not exist.', productIds[0])
       throw err
     })
 }

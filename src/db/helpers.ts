@@ -17,6 +17,15 @@ export function isForeignKeyViolation(err: unknown, constraints?: readonly strin
   return constraints === undefined || constraints.some((c) => e.constraint === c || (e.message ?? '').includes(`"${c}"`))
 }
 
+/**
+ * Postgres' deadlock_detected: two transactions took the same rows' locks in opposite orders and one was
+ * cancelled. A product delete (its row, then its prices) against a session insert whose foreign-key checks
+ * lock the price before the product is one such pair; the cancelled side answers as if it came second.
+ */
+export function isDeadlock(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === '40P01'
+}
+
 /** Polar's metadata filter (`get_metadata_clause`): every key given, with its value as text one of the values. */
 export function whereMetadata<DB, TB extends keyof DB, O>(
   q: SelectQueryBuilder<DB, TB, O>,

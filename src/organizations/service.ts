@@ -197,7 +197,8 @@ export async function updateOrganization(deps: ServiceDeps, auth: AuthContext, i
   for (const field of FIXED_ORGANIZATION_FIELDS) {
     const value = input[field]
     if (value == null || sameJson(value, fixed[field])) continue
-    throw fieldError(['body', field], `Kassa does not change ${field}: it is always ${JSON.stringify(fixed[field])}.`, value)
+    const always = fixed[field] === undefined ? 'Kassa does not store it: only null is accepted' : `it is always ${JSON.stringify(fixed[field])}`
+    throw fieldError(['body', field], `Kassa does not change ${field}: ${always}.`, value)
   }
   const patch = { ...(input.embed_hosts != null ? { embed_hosts: input.embed_hosts } : {}), ...(input.name != null ? { name: input.name } : {}) }
   const row = await repo.updateOrganization(deps.db, id, { ...patch, modified_at: deps.clock.now() })

@@ -4,7 +4,7 @@ import type { Db, Executor } from '../db/index'
 import type { NewRow } from '../db/types'
 import type { Deps } from '../deps'
 import { ProductNotDeletable, ResourceNotFound, fieldError } from '../http/errors'
-import { isForeignKeyViolation } from '../db/helpers'
+import { isDeadlock, isForeignKeyViolation } from '../db/helpers'
 import { iso, isoOrNull, paginated, type Page } from '../http/schemas'
 import { newId } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
@@ -253,12 +253,20 @@ export async function updateProduct(deps: D, auth: AuthContext, id: string, inpu
  * Checkout links lose it from their products. Under the product's row lock, so two deletes do not race.
  */
 export async function deleteProduct(deps: D, auth: AuthContext, id: string): Promise<void> {
-  await deps.db.transaction().execute(async (tx) => {
-    const existing = await repo.findProduct(tx, auth.organizationId, id, { forUpdate: true })
-    if (!existing) throw new ResourceNotFound()
-    if ((await repo.referencedProductIds(tx, [id])).has(id)) throw new ProductNotDeletable()
-    if (!(await repo.deleteProduct(tx, auth.organizationId, id))) throw new ProductNotDeletable()
-  })
+  await deps.db
+    .transaction()
+    .execute(async (tx) => {
+      const existing = await repo.findProduct(tx, auth.organizationId, id, { forUpdate: true })
+      if (!existing) throw new ResourceNotFound()
+      if ((await repo.referencedProductIds(tx, [id])).has(id)) throw new ProductNotDeletable()
+      if (!(await repo.deleteProduct(tx, auth.organizationId, id))) throw new ProductNotDeletable()
+    })
+    .catch((err: unknown) => {
+      // Cancelled in a deadlock with a write that refers to the product (a session being opened on it): that
+      // write goes through, so the product is in use.
+      if (isDeadlock(err)) throw new ProductNotDeletable()
+      throw err
+    })
 }
 
 /**
@@ -270,7 +278,7 @@ export async function productStillThere<T>(constraint: string, write: Promise<T>
   try {
     return await write
   } catch (err) {
-    if (isForeignKeyViolation(err, [constraint])) throw fieldError(['body', 'products'], 'Product does not exist.')
+    if (isForeignKeyViolation(err, [constraint]) || isDeadlock(err)) throw fieldError(['body', 'products'], 'Product does not exist.')
     throw err
   }
 }
