@@ -72,8 +72,9 @@ describe('@polar-sh/sdk 1.x against Kassa', async () => {
   })
 })
 
-describe('request fields 1.x sends that Kassa has no concept for: answered, never silently dropped', async () => {
-  const ctx = await createTestApp()
+describe('request fields 1.x sends: stored, or answered where Kassa has no such concept, never silently dropped', async () => {
+  // Its own clock, in the past, so its settlement jobs are never due for another file's worker run.
+  const ctx = await createTestApp({ clock: new FixedClock('2021-06-01T00:00:00Z') })
   const org = await createOrg(ctx, 'SDK One Fields')
   const polar = createPolar({ accessToken: org.token, baseUrl: await listen(ctx.app) })
   const prices = [{ amount_type: 'fixed', price_amount: 1200, price_currency: 'usd' }]
@@ -119,16 +120,56 @@ describe('request fields 1.x sends that Kassa has no concept for: answered, neve
     expect((attempts[5] as PolarRateLimitError).retryAfter).toBeGreaterThan(0)
   })
 
-  it('checkouts.create with ad-hoc prices: a 422 naming the field, and no session, rather than the catalog price', async () => {
+  it("checkouts.create with Polar's ad-hoc prices: the session offers and charges them, the catalog never shows them", async () => {
     const product = await polar.products.create({ name: 'Guide', prices } as never)
+    const other = await polar.products.create({ name: 'Other', prices } as never)
+    const session = await polar.checkouts.create({ products: [product.id, other.id], prices: { [product.id]: [{ amount_type: 'fixed', price_amount: 99, price_currency: 'usd' }] } } as never)
+    expect(session).toMatchObject({ amount: 99, total_amount: 99, product_id: product.id })
+    const adHoc = session.prices![product.id]![0]!
+    expect(adHoc).toMatchObject({ source: 'ad_hoc', is_archived: false, amount_type: 'fixed', price_amount: 99 })
+    expect(session.product_price_id).toBe(adHoc.id)
+    expect(session.prices![other.id]!.map((p) => p.id)).toEqual(other.prices.map((p) => p.id)) // no ad-hoc prices: the catalog's
+    // read back (one session, a list, the buyer's view): the same prices
+    expect((await polar.checkouts.get(session.id)).prices![product.id]!.map((p) => p.id)).toEqual([adHoc.id])
+    expect((await polar.checkouts.list({ limit: 100 })).items.find((c) => c.id === session.id)!.prices![product.id]!.map((p) => p.id)).toEqual([adHoc.id])
+    expect((await polar.checkouts.clientGet(session.client_secret)).amount).toBe(99)
+    const page = await ctx.app.inject({ url: `/checkout/${session.client_secret}`, headers: { 'accept-language': 'en' } })
+    expect(page.body).toContain('$0.99') // the hosted page charges what the merchant set
+    // the catalog is untouched
+    expect((await polar.products.get(product.id)).prices.map((p) => p.id)).toEqual(product.prices.map((p) => p.id))
+    // switching to the other product and back: each with its own prices in this session
+    expect(await polar.checkouts.clientUpdate(session.client_secret, { product_id: other.id } as never)).toMatchObject({ amount: 1200 })
+    expect(await polar.checkouts.clientUpdate(session.client_secret, { product_id: product.id } as never)).toMatchObject({ amount: 99, product_price_id: adHoc.id })
+    // paid: the order charges the ad-hoc price
+    const confirmed = await ctx.app.inject({ method: 'POST', url: `/v1/checkouts/client/${session.client_secret}/confirm`, payload: { confirmation_token_id: 'tok_sandbox_success', customer_email: 'adhoc@example.com' } })
+    expect(confirmed.statusCode, confirmed.body).toBe(200)
+    await runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [SETTLE_JOB] })
+    const [order] = (await polar.orders.list({ checkout_id: session.id } as never)).items
+    expect(order).toMatchObject({ total_amount: 99, items: [{ amount: 99, product_price_id: adHoc.id }] })
+  })
+
+  it('ad-hoc prices are checked like a product\'s, and only for products of the checkout: 422s, and no session', async () => {
+    const product = await polar.products.create({ name: 'Checked', prices } as never)
+    const stranger = await polar.products.create({ name: 'Stranger', prices } as never)
     const before = (await polar.checkouts.list()).pagination.total_count
-    const err = await polar.checkouts.create({ products: [product.id], prices: { [product.id]: [{ amount_type: 'fixed', price_amount: 99, price_currency: 'usd' }] } } as never).catch((e: unknown) => e)
-    expect(err).toMatchObject({ statusCode: 422 })
-    expect((err as { error: { detail: { loc: string[] }[] } }).error.detail[0]!.loc).toEqual(['body', 'prices'])
+    const refused = async (body: Record<string, unknown>) => {
+      const err = await polar.checkouts.create({ products: [product.id], ...body } as never).catch((e: unknown) => e)
+      expect(err).toMatchObject({ statusCode: 422 })
+      return (err as { error: { detail: { loc: (string | number)[]; msg: string }[] } }).error.detail[0]!
+    }
+    expect(await refused({ prices: { [stranger.id]: [prices[0]] } })).toMatchObject({ loc: ['body', 'prices', stranger.id], msg: 'Product is not set on that checkout.' })
+    expect(await refused({ prices: { [product.id]: [prices[0], prices[0]] } })).toMatchObject({ loc: ['body', 'prices', product.id], msg: expect.stringContaining('one price per currency') })
+    expect(await refused({ prices: { [product.id]: [{ amount_type: 'custom', minimum_amount: 500, maximum_amount: 100, price_currency: 'usd' }] } })).toMatchObject({ loc: ['body', 'prices', product.id, 0, 'maximum_amount'] })
+    expect(await refused({ prices: { [product.id]: [] } })).toMatchObject({ loc: ['body', 'prices', product.id] })
     expect((await polar.checkouts.list()).pagination.total_count).toBe(before)
-    // an empty mapping or null is Polar's "use the catalog prices"
+    // pay what you want, ad hoc: its bounds hold for the buyer
+    const pwyw = await polar.checkouts.create({ products: [product.id], prices: { [product.id]: [{ amount_type: 'custom', minimum_amount: 500, price_currency: 'usd' }] } } as never)
+    await expect(polar.checkouts.clientUpdate(pwyw.client_secret, { amount: 400 } as never)).rejects.toMatchObject({ statusCode: 422 })
+    expect(await polar.checkouts.clientUpdate(pwyw.client_secret, { amount: 700 } as never)).toMatchObject({ amount: 700 })
+    // null (or absent) is Polar's "use the catalog prices"
     expect(await polar.checkouts.create({ products: [product.id], prices: null } as never)).toMatchObject({ amount: 1200 })
   })
+
 })
 
 describe('the list filters 1.x sends', async () => {

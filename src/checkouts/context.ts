@@ -25,7 +25,7 @@ export interface CheckoutContext {
   archivedPrice?: ProductPrice
 }
 
-type ContextRow = Pick<CheckoutRow, 'organization_id' | 'product_ids' | 'discount_id' | 'product_price_id'>
+type ContextRow = Pick<CheckoutRow, 'organization_id' | 'product_ids' | 'discount_id' | 'product_price_id' | 'ad_hoc_price_ids'>
 
 /**
  * The contexts of several sessions of one organization in one batch: one read of the products (with
@@ -40,15 +40,25 @@ export async function loadContexts(db: Executor, rows: ContextRow[]): Promise<Ch
     getDiscountsByIds(db, organizationId, rows.flatMap((r) => (r.discount_id ? [r.discount_id] : []))),
   ])
   const productById = new Map(products.map((p) => [p.id, p]))
-  const livePrice = new Set(products.flatMap((p) => p.prices.map((price) => price.id)))
+  // Ad-hoc prices and prices archived since a session opened are read in one batch, only when a session has them.
+  const adHocIds = new Set(rows.flatMap((r) => r.ad_hoc_price_ids ?? []))
+  const livePrice = new Set([...products.flatMap((p) => p.prices.map((price) => price.id)), ...adHocIds])
   const missing = [...new Set(rows.flatMap((r) => (r.product_price_id && !livePrice.has(r.product_price_id) ? [r.product_price_id] : [])))]
-  const archived = new Map((missing.length ? await getPricesByIds(db, organizationId, missing) : []).map((p) => [p.id, p]))
+  const extra = new Map((missing.length || adHocIds.size ? await getPricesByIds(db, organizationId, [...missing, ...adHocIds]) : []).map((p) => [p.id, p]))
+  const archived = new Map(missing.flatMap((id) => (extra.has(id) ? [[id, extra.get(id)!] as const] : [])))
   const discountById = new Map(discounts.map((d) => [d.id, d]))
   return rows.map((r) => ({
-    products: r.product_ids.flatMap((id) => (productById.has(id) ? [productById.get(id)!] : [])),
+    products: r.product_ids.flatMap((id) => (productById.has(id) ? [withAdHocPrices(productById.get(id)!, r.ad_hoc_price_ids ?? [], extra)] : [])),
     discount: (r.discount_id && discountById.get(r.discount_id)) || null,
     ...(r.product_price_id && archived.has(r.product_price_id) ? { archivedPrice: archived.get(r.product_price_id)! } : {}),
   }))
+}
+
+/** In a session with ad-hoc prices for the product, those are its prices there (Polar's `CheckoutProduct.ad_hoc_prices`). */
+function withAdHocPrices(product: Product, adHocIds: readonly string[], prices: Map<string, ProductPrice>): Product {
+  if (adHocIds.length === 0) return product
+  const own = adHocIds.flatMap((id) => (prices.get(id)?.product_id === product.id ? [prices.get(id)!] : []))
+  return own.length ? { ...product, prices: own } : product
 }
 
 export async function loadContext(db: Executor, row: ContextRow): Promise<CheckoutContext> {

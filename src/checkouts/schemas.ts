@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { DiscountMinimal } from '../discounts/schemas'
 import { EmailStr, HttpUrl, MetadataInput, MetadataOutput, NullableTimestamp, Timestamp, Uuid, listOf, paginationQuery, sortingQuery, stringList } from '../http/schemas'
 import { COUNTRIES, normalizeState } from '../lib/countries'
-import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice } from '../products/schemas'
+import { AttachedCustomField, Currency, Interval, ProductBase, ProductPrice, ProductPriceCreate } from '../products/schemas'
 
 /** Polar's units (unit-based pricing, which Kassa has not): a 32-bit integer when sent, refused by the service unless null. */
 const Units = z.number().int().min(-2_147_483_648).max(2_147_483_647).nullish()
@@ -141,9 +141,9 @@ export const CheckoutCreate = z
     min_units: Units.describe('Minimum number of units, for unit-based pricing: only `null` is accepted.'),
     max_units: Units.describe('Maximum number of units, for unit-based pricing: only `null` is accepted.'),
     prices: z
-      .record(Uuid, z.array(z.unknown()))
+      .record(Uuid, z.array(ProductPriceCreate).min(1).max(50))
       .nullish()
-      .describe("Polar's ad-hoc prices per product id. Not supported yet: answered with a 422 rather than charging the catalog price instead."),
+      .describe('Optional mapping of product IDs to a list of ad-hoc prices to create for that product. If not set, catalog prices of the product will be used.'),
     metadata: MetadataInput.default({}),
   })
   .describe('Create a checkout session.')

@@ -3,7 +3,7 @@ import { DiscountRedemptionLimitReached, ResourceNotFound, fieldError, missingFi
 import { paginated, type Page } from '../http/schemas'
 import { newId, newSecret } from '../lib/ids'
 import { assertOwnOrganization, type AuthContext } from '../organizations/service'
-import { findPriceProductId, getProductsByIds } from '../products/service'
+import { adHocPrices, findPriceProductId, getProductsByIds, insertPriceRows } from '../products/service'
 import { customerLimitReached } from '../discounts/service'
 import { applyChanges } from './changes'
 import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
@@ -40,15 +40,22 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
   if (dup >= 0) throw fieldError(['body', 'products', dup], 'A product can only be listed once.', productIds[dup])
 
   const products = await getProductsByIds(deps.db, auth.organizationId, productIds)
+  // Polar's ad-hoc prices (`_get_validated_prices`): for products of this checkout only, checked like a product's.
+  const adHoc = Object.entries(input.prices ?? {}).map(([productId, prices]) => {
+    if (!productIds!.includes(productId)) throw fieldError(['body', 'prices', productId], 'Product is not set on that checkout.', productId)
+    return adHocPrices(productId, prices, now, ['body', 'prices', productId])
+  })
+  const adHocRows = adHoc.flatMap((a) => a.rows)
   productIds.forEach((id, i) => {
     const p = products.find((x) => x.id === id)
     if (!p) throw fieldError(['body', 'products', i], 'Product does not exist.', id)
     if (p.is_archived) throw fieldError(['body', 'products', i], 'Product is archived.', id)
-    if (p.prices.length === 0) throw fieldError(['body', 'products', i], 'Product has no price.', id)
+    if (p.prices.length === 0 && !adHocRows.some((r) => r.product_id === id)) throw fieldError(['body', 'products', i], 'Product has no price.', id)
   })
-  if (input.prices && Object.keys(input.prices).length > 0) {
-    // Both SDK lines can send Polar's ad-hoc prices; ignoring them would charge the catalog price instead.
-    throw fieldError(['body', 'prices'], 'Ad-hoc prices are not supported yet: add the price to the product and use its catalog price.', input.prices)
+  // In this session, a product with ad-hoc prices has those as its prices (as loadContext reads them back).
+  for (const [i, p] of products.entries()) {
+    const own = adHoc.flatMap((a) => a.prices).filter((price) => price.product_id === p.id)
+    if (own.length) products[i] = { ...p, prices: own }
   }
   if (input.customer_id || input.subscription_id) {
     throw fieldError(['body', input.customer_id ? 'customer_id' : 'subscription_id'], 'Not supported yet: pass customer_email instead.')
@@ -64,6 +71,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     status: 'open',
     expires_at: new Date(now.getTime() + deps.config.checkoutTtlSeconds * 1000),
     product_ids: productIds,
+    ad_hoc_price_ids: adHocRows.map((r) => r.id!),
     product_id: first.id,
     product_price_id: price.id,
     currency: price.price_currency,
@@ -109,7 +117,9 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
   return deps.db
     .transaction()
     .execute(async (tx) => {
-      const inserted = await repo.insertCheckoutReturning(tx, rowForInsert(row))
+      // the session's ad-hoc prices first: it refers to its selected price
+    await insertPriceRows(tx, adHocRows)
+    const inserted = await repo.insertCheckoutReturning(tx, rowForInsert(row))
       const insertedCtx = await loadContext(tx, inserted)
       await emitCheckoutEvent(tx, deps, 'checkout.created', inserted, now, insertedCtx)
       return toCheckout(deps, inserted, insertedCtx, now)

@@ -71,6 +71,8 @@ export interface ProductPricesTable {
   maximum_amount: number | null
   preset_amount: number | null
   is_archived: Generated<boolean>
+  /** `ad_hoc`: made for one checkout session (`checkouts.ad_hoc_price_ids`), stored archived from the catalog. */
+  source: Generated<'catalog' | 'ad_hoc'>
   created_at: Timestamp
   modified_at: Timestamp | null
 }
@@ -214,6 +216,8 @@ export interface CheckoutsTable {
   status: Generated<CheckoutStatus>
   expires_at: Timestamp
   product_ids: string[]
+  /** Polar's ad-hoc prices of this session (`CheckoutCreate.prices`), which replace their products' prices in it. */
+  ad_hoc_price_ids: Generated<string[]>
   product_id: string
   product_price_id: string
   currency: string

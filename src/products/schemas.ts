@@ -109,7 +109,7 @@ const priceBase = {
   id: Uuid,
   created_at: Timestamp,
   modified_at: NullableTimestamp,
-  source: z.literal('catalog'),
+  source: z.enum(['catalog', 'ad_hoc']).describe('`ad_hoc`: made for one checkout session (`CheckoutCreate.prices`), never in the catalog.'),
   price_currency: z.string(),
   tax_behavior: z.null(),
   is_archived: z.boolean(),

@@ -40,10 +40,11 @@ export function toPrice(row: repo.PriceRow): ProductPrice {
     id: row.id,
     created_at: iso(row.created_at),
     modified_at: isoOrNull(row.modified_at),
-    source: 'catalog' as const,
+    source: row.source,
     price_currency: row.price_currency,
     tax_behavior: null,
-    is_archived: row.is_archived,
+    // An ad-hoc price is stored archived so no catalog read offers it; to the session it belongs to it is live.
+    is_archived: row.source === 'ad_hoc' ? false : row.is_archived,
     product_id: row.product_id,
   }
   return row.amount_type === 'fixed'
@@ -94,9 +95,9 @@ function checkPrice(price: ProductPriceCreate, loc: (string | number)[]): void {
   }
 }
 
-function checkCurrencies(currencies: string[]): void {
+function checkCurrencies(currencies: string[], loc: (string | number)[] = ['body', 'prices']): void {
   const dup = currencies.find((c, i) => currencies.indexOf(c) !== i)
-  if (dup) throw fieldError(['body', 'prices'], `Only one price per currency is allowed: "${dup}" appears twice.`)
+  if (dup) throw fieldError(loc, `Only one price per currency is allowed: "${dup}" appears twice.`)
 }
 
 function checkIntervals(recurring: string | null | undefined, trial: string | null | undefined, trialCount: number | null | undefined): void {
@@ -282,6 +283,21 @@ export async function productStillThere<T>(constraint: string, write: Promise<T>
     throw err
   }
 }
+
+/**
+ * Polar's ad-hoc prices for one product of a checkout session (`CheckoutCreate.prices`), checked as a product's
+ * own prices are (`_get_validated_prices` runs the product's price validation): rows to insert, stored outside
+ * the catalog (archived, `source = 'ad_hoc'`).
+ */
+export function adHocPrices(productId: string, input: ProductPriceCreate[], now: Date, loc: (string | number)[]): { rows: NewRow<'product_prices'>[]; prices: ProductPrice[] } {
+  input.forEach((p, i) => checkPrice(p, [...loc, i]))
+  checkCurrencies(input.map((p) => p.price_currency), loc)
+  const rows = input.map((p) => ({ ...priceRow(productId, p, now), is_archived: true, source: 'ad_hoc' as const }))
+  return { rows, prices: rows.map((r) => toPrice({ ...r, id: r.id!, modified_at: null } as repo.PriceRow)) }
+}
+
+/** Inserts rows made by `adHocPriceRows` (or any price rows), in the caller's transaction. */
+export const insertPriceRows = (db: Executor, rows: NewRow<'product_prices'>[]) => repo.insertPrices(db, rows)
 
 /** The organization's products by id, hydrated, in the order asked; missing ids are left out. */
 export async function getProductsByIds(db: Executor, organizationId: string, ids: string[]): Promise<EmbeddedProduct[]> {

@@ -6,6 +6,7 @@ import * as sessions from './2026-11-25T1800-create-sessions'
 import * as rateLimits from './2026-12-02T1000-create-rate-limits'
 import * as sdk1xFields from './2026-12-03T1000-sdk-1x-fields'
 import * as embedHosts from './2026-12-03T1100-add-organization-embed-hosts'
+import * as adHocPrices from './2026-12-03T1200-checkout-ad-hoc-prices'
 
 // Listed here rather than read from the folder, so the migrations travel with the bundle and
 // their order is reviewed like code. Names sort by date.
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1000-create-rate-limits': rateLimits,
   '2026-12-03T1000-sdk-1x-fields': sdk1xFields,
   '2026-12-03T1100-add-organization-embed-hosts': embedHosts,
+  '2026-12-03T1200-checkout-ad-hoc-prices': adHocPrices,
 }
