@@ -18,7 +18,7 @@ import { dashboardRoutes } from './dashboard/routes'
 import { discountRoutes } from './discounts/routes'
 import { embedRoutes } from './embed/routes'
 import { registerAuth } from './auth/hooks'
-import { registerApiVersion } from './http/api-version'
+import { API_VERSIONS, registerApiVersion } from './http/api-version'
 import { authenticateToken } from './organizations/service'
 import { authenticateSession } from './sessions/service'
 import { BODY_LIMIT, registerBodyParsing } from './http/body'
@@ -51,6 +51,31 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
   }
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { security?: unknown[]; parameters?: unknown[] }>> }
+
+/**
+ * The headers Polar's SDK 1.x sends, declared on every operation of the API: `Polar-Version` (src/http/api-version.ts)
+ * on each, `Polar-Organization` (src/auth/hooks.ts) on those that take a token or a dashboard session.
+ */
+function withPolarHeaders<T>(doc: T): T {
+  const paths = (doc as OpenApiDocument).paths ?? {}
+  for (const [path, ops] of Object.entries(paths)) {
+    if (!path.startsWith('/v1/')) continue
+    for (const op of Object.values(ops)) {
+      if (typeof op !== 'object' || op === null) continue
+      const authenticated = !(Array.isArray(op.security) && op.security.length === 0)
+      op.parameters = [
+        ...(op.parameters ?? []),
+        { in: 'header', name: 'Polar-Version', required: false, schema: { type: 'string', enum: [...API_VERSIONS] }, description: 'The API version the caller speaks (answered back); any other value is a 404.' },
+        ...(authenticated
+          ? [{ in: 'header', name: 'Polar-Organization', required: false, schema: { type: 'string', format: 'uuid' }, description: "The organization to act on: it must be the token's (or the dashboard session's); another one is a 403." }]
+          : []),
+      ]
+    }
+  }
+  return doc
 }
 
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
@@ -114,6 +139,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       security: [{ access_token: [] }, { session_cookie: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: (doc) => ('openapiObject' in doc ? withPolarHeaders(doc.openapiObject) : doc.swaggerObject),
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
 

@@ -36,3 +36,19 @@ describe('Polar-Version header', async () => {
     expect(page.result.items).toBeInstanceOf(Array)
   })
 })
+
+describe('the OpenAPI document declares the headers SDK 1.x sends', async () => {
+  const { app } = await createTestApp()
+  type Param = { in: string; name: string }
+  const params = async (path: string, method: string) => {
+    const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { parameters?: Param[] }>> }
+    return (doc.paths[path]?.[method]?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name)
+  }
+
+  it('Polar-Version on every API operation, Polar-Organization on those that authenticate, once each however often it is read', async () => {
+    for (let i = 0; i < 2; i++) {
+      expect(await params('/v1/products', 'get')).toEqual(['Polar-Version', 'Polar-Organization'])
+      expect(await params('/v1/checkouts/client/{client_secret}', 'get')).toEqual(['Polar-Version'])
+    }
+  })
+})
