@@ -32,6 +32,7 @@ describe('fuzzed bodies on every create/update route', async () => {
   ids['/v1/webhooks/endpoints'] = await seed('/v1/webhooks/endpoints/', { url: 'https://example.com/hook', format: 'raw', events: ['order.paid'] })
   const oat = await app.inject({ method: 'POST', url: '/v1/organization-access-tokens/', headers: org.headers, payload: { comment: 'fuzz', scopes: ['products:read'] } })
   ids['/v1/organization-access-tokens'] = oat.json().organization_access_token.id
+  ids['/v1/organizations'] = org.organizationId // PATCH /v1/organizations/{id}: name and embed_hosts (issue 18)
   // The client routes take the session's client secret; each confirm that succeeds closes a session,
   // so the confirm route gets a fresh one per run (see below).
   const secrets: Record<string, () => Promise<string>> = {

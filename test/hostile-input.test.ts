@@ -42,6 +42,11 @@ describe('hostile input on every public route', async () => {
     { method: 'POST', url: (s) => `/checkout/${s}` },
     { method: 'GET', url: () => `${linkPath}/${link.client_secret}` },
     { method: 'GET', url: () => `/v1/checkout-links/${link.client_secret}/redirect` },
+    // issue 18: the embedded checkout's inputs (a huge or malformed embed_origin, embed and theme on the page)
+    { method: 'GET', url: () => `${linkPath}/${link.client_secret}?embed_origin=${encodeURIComponent('https://' + 'a.'.repeat(3000) + 'com')}` },
+    { method: 'GET', url: () => `${linkPath}/${link.client_secret}?embed_origin=%00%0d%0a;frame-ancestors%20*` },
+    { method: 'GET', url: (s) => `/checkout/${s}?embed=true&theme=${'x'.repeat(5000)}` },
+    { method: 'GET', url: () => '/embed.js' },
     { method: 'POST', url: () => '/v1/auth/login' },
   ]
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n)
