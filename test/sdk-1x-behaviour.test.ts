@@ -1,12 +1,11 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Polar } from '@polar-sh/sdk'
 import { createPolar, webhooks } from 'polar-sdk-1/2026-10'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SETTLE_JOB, checkoutJobHandlers } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
 import { WEBHOOK_JOB_KINDS, webhookJobHandlers, webhookRetry } from '../src/webhooks/jobs'
 import { FixedClock, createOrg, createTestApp, listen, tokenWithScopes } from './helpers'
+import { webhookReceiver } from './receiver'
 
 /*
  * Issue 18: what SDK 1.x sends and what its required fields mean, through 1.x where it has the call:
@@ -231,21 +230,8 @@ describe('the Polar-Organization header', async () => {
 })
 
 describe("webhook endpoints' api_version", async () => {
-  const received: { url: string; body: string; headers: http.IncomingHttpHeaders }[] = []
-  const receiver = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8'), headers: req.headers })
-      res.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
-  afterAll(async () => {
-    receiver.closeAllConnections()
-    await new Promise((r) => receiver.close(r))
-  })
-  const hookUrl = (path: string) => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/${path}`
+  const { received, url } = await webhookReceiver()
+  const hookUrl = (path: string) => url(`/${path}`)
   // Its own database: it drains the job queue.
   const ctx = await createTestApp({ isolated: true, config: { webhooksAllowInsecure: true, webhookRetryBaseMs: 1 } })
   const baseUrl = await listen(ctx.app)
@@ -267,10 +253,10 @@ describe("webhook endpoints' api_version", async () => {
 
     await polar.products.create({ name: 'Versioned', prices: [{ amount_type: 'fixed', price_amount: 100, price_currency: 'usd' }] } as never)
     await runDueJobs(ctx.deps, webhookJobHandlers, { kinds: WEBHOOK_JOB_KINDS, retry: { byKind: webhookRetry(ctx.deps.config) }, limit: 100 })
-    const version = (path: string) => JSON.parse(received.find((r) => r.url === `/${path}`)!.body).api_version
+    const version = (path: string) => JSON.parse(received.find((r) => r.path === `/${path}`)!.body).api_version
     expect([version('a'), version('b'), version('c')]).toEqual(['2026-10', '2026-04', '2027-01'])
     // The body is signed as sent, and 1.x's own validateEvent parses it.
-    const sent = received.find((r) => r.url === '/a')!
+    const sent = received.find((r) => r.path === '/a')!
     const event = await webhooks.validateEvent(sent.body, sent.headers as Record<string, string>, a.secret)
     expect(event).toMatchObject({ type: 'product.created', api_version: '2026-10' })
     // The delivery log shows each event's version and the exact body sent.

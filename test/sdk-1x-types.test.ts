@@ -1,13 +1,12 @@
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createPolar } from 'polar-sdk-1/2026-10'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SETTLE_JOB, checkoutJobHandlers, expireCheckouts } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
 import { WEBHOOK_JOB_KINDS, webhookJobHandlers, webhookRetry } from '../src/webhooks/jobs'
 import { EMITTED_EVENT_TYPES } from '../src/webhooks/schemas'
 import { FixedClock, createOrg, createTestApp, listen } from './helpers'
 import { sourceFor, typeCheck, type Sample } from './sdk-types-compile'
+import { webhookReceiver } from './receiver'
 
 /*
  * Issue 18: every response kind Kassa serves, and every webhook payload it sends, recorded from a whole
@@ -15,24 +14,8 @@ import { sourceFor, typeCheck, type Sample } from './sdk-types-compile'
  * models declare required and Kassa leaves out would reach an integrator as `undefined`: here it fails.
  */
 
-const received: { body: string }[] = []
-const receiver = http.createServer((req, res) => {
-  const chunks: Buffer[] = []
-  req.on('data', (c: Buffer) => chunks.push(c))
-  req.on('end', () => {
-    received.push({ body: Buffer.concat(chunks).toString('utf8') })
-    res.writeHead(204).end()
-  })
-})
-let receiverUrl = ''
-beforeAll(async () => {
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
-})
-afterAll(async () => {
-  receiver.closeAllConnections()
-  await new Promise((r) => receiver.close(r))
-})
+const { received, url: hookUrl } = await webhookReceiver()
+const receiverUrl = hookUrl()
 
 /** `checkout.created` → `webhooks.WebhookCheckoutCreatedPayload`. */
 const payloadType = (type: string) =>

@@ -1,36 +1,18 @@
-import http, { type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { validateEvent } from '@polar-sh/sdk/webhooks'
 import { webhooks as webhooks1 } from 'polar-sdk-1/2026-10'
 import { Webhook } from 'standardwebhooks'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { checkoutJobHandlers, EXPIRE_JOB, SETTLE_JOB, expireCheckouts } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
 import { pruneWebhookEvents, webhookJobHandlers, webhookRetry, WEBHOOK_JOB_KINDS } from '../src/webhooks/jobs'
 import { createOrg, createTestApp, FixedClock, polarClient, sdkLine } from './helpers'
+import { webhookReceiver } from './receiver'
 
 /**
  * The events a purchase sends, end to end: from the link visit to the order, each one signed and
  * parsed by Polar's own `validateEvent` (which also validates the payload against Polar's models).
  */
-const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = []
-const receiver = http.createServer((req, res) => {
-  const chunks: Buffer[] = []
-  req.on('data', (c: Buffer) => chunks.push(c))
-  req.on('end', () => {
-    received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
-    res.writeHead(204).end()
-  })
-})
-let receiverUrl = ''
-beforeAll(async () => {
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
-})
-afterAll(async () => {
-  receiver.closeAllConnections()
-  await new Promise((r) => receiver.close(r))
-})
+const { received, url: hookUrl } = await webhookReceiver()
 
 const clock = new FixedClock(new Date())
 
@@ -45,7 +27,7 @@ describe('webhook events of a purchase', async () => {
     const polar = await polarClient(ctx.app, org.token)
     const path = `/hook/${org.organizationId}`
     const endpoint = await polar.webhooks.createWebhookEndpoint({
-      url: receiverUrl.replace('/hook', path),
+      url: hookUrl(path),
       format: 'raw',
       events: ['checkout.created', 'checkout.updated', 'checkout.expired', 'order.created', 'order.updated', 'order.paid', 'subscription.created', 'subscription.active', 'subscription.updated', 'customer.created', 'customer.updated', 'customer.state_changed', 'discount.created', 'discount.updated', 'discount.deleted', 'checkout_link.created', 'checkout_link.updated', 'checkout_link.deleted'] as never, // the last three are Kassa's own: the SDK's enum lacks them
     })
