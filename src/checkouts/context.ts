@@ -55,7 +55,7 @@ export async function loadContexts(db: Executor, rows: ContextRow[]): Promise<Ch
 }
 
 /** In a session with ad-hoc prices for the product, those are its prices there (Polar's `CheckoutProduct.ad_hoc_prices`). */
-function withAdHocPrices(product: Product, adHocIds: readonly string[], prices: Map<string, ProductPrice>): Product {
+export function withAdHocPrices(product: Product, adHocIds: readonly string[], prices: Map<string, ProductPrice>): Product {
   if (adHocIds.length === 0) return product
   const own = adHocIds.flatMap((id) => (prices.get(id)?.product_id === product.id ? [prices.get(id)!] : []))
   return own.length ? { ...product, prices: own } : product

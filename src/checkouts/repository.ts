@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/index'
-import { applySorting, fetchPage, likePattern } from '../db/helpers'
+import { applySorting, fetchPage, isDeadlock, isForeignKeyViolation, likePattern } from '../db/helpers'
 import type { CheckoutStatus, NewRow, Row, RowUpdate } from '../db/types'
 import type { Page } from '../http/schemas'
 
@@ -77,3 +77,10 @@ export async function expireCheckouts(db: Executor, now: Date, limit = 1000): Pr
     .execute()
   return rows
 }
+
+/**
+ * A session insert that lost a race with `DELETE /v1/products/{id}`: its product or price reference broke
+ * (foreign key), or the two deadlocked and the insert was the one cancelled.
+ */
+export const isLostProductRace = (err: unknown): boolean =>
+  isForeignKeyViolation(err, ['checkouts_product_id_fkey', 'checkouts_product_price_id_fkey']) || isDeadlock(err)

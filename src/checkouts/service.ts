@@ -6,10 +6,9 @@ import { assertOwnOrganization, type AuthContext } from '../organizations/servic
 import { adHocPrices, findPriceProductId, getProductsByIds, insertPriceRows } from '../products/service'
 import { customerLimitReached } from '../discounts/service'
 import { applyChanges } from './changes'
-import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, type CheckoutContext, type CheckoutRow } from './context'
+import { CHECKOUT_SECRET_PREFIX, assertNotExpired, assertOpen, loadContext, loadContexts, priceTerms, withAdHocPrices, type CheckoutContext, type CheckoutRow } from './context'
 import { withDiscountCodeAttempt, type BuyerMeta } from './discount-attempts'
 import { checkedEmbedOrigin } from './embed'
-import { isDeadlock, isForeignKeyViolation } from '../db/helpers'
 import { baseAmount } from './pricing'
 import { emitCheckoutEvent, rowForInsert, toCheckout, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -22,8 +21,6 @@ export type { CheckoutRow }
 
 // ---- merchant API -----------------------------------------------------------------------------------
 
-// The session's references to its product and price, which a concurrent product delete can break.
-const PRODUCT_KEYS = ['checkouts_product_id_fkey', 'checkouts_product_price_id_fkey']
 
 export async function createCheckout(deps: D, auth: AuthContext, input: CheckoutCreate & { organization_id?: string | null }): Promise<Checkout> {
   assertOwnOrganization(auth, input.organization_id)
@@ -53,10 +50,8 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     if (p.prices.length === 0 && !adHocRows.some((r) => r.product_id === id)) throw fieldError(['body', 'products', i], 'Product has no price.', id)
   })
   // In this session, a product with ad-hoc prices has those as its prices (as loadContext reads them back).
-  for (const [i, p] of products.entries()) {
-    const own = adHoc.flatMap((a) => a.prices).filter((price) => price.product_id === p.id)
-    if (own.length) products[i] = { ...p, prices: own }
-  }
+  const adHocById = new Map(adHoc.flatMap((a) => a.prices).map((p) => [p.id, p]))
+  products.forEach((p, i) => (products[i] = withAdHocPrices(p, [...adHocById.keys()], adHocById)))
   if (input.customer_id || input.subscription_id) {
     throw fieldError(['body', input.customer_id ? 'customer_id' : 'subscription_id'], 'Not supported yet: pass customer_email instead.')
   }
@@ -127,7 +122,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     .catch((err: unknown) => {
       // The product (or its price) was deleted after it was read above: the answer a request naming a
       // missing product gets, not a 500.
-      if (isForeignKeyViolation(err, PRODUCT_KEYS) || isDeadlock(err)) throw fieldError(['body', 'products', 0], 'Product does not exist.', productIds[0])
+      if (repo.isLostProductRace(err)) throw fieldError(['body', 'products', 0], 'Product does not exist.', productIds[0])
       throw err
     })
 }

@@ -12,7 +12,6 @@ import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
 import { lookUpVisitCode } from './discount-attempts'
 import { checkoutUrl, emitCheckoutEvent } from './present'
 import { visitEmbedOrigin } from './embed'
-import { isDeadlock, isForeignKeyViolation } from '../db/helpers'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
@@ -101,7 +100,7 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
   } catch (err) {
     // A product of the link was deleted between the read and the insert (DELETE /v1/products/{id} takes it
     // off the link too): the visit is made again on what the link now offers, instead of a 500.
-    if (!isForeignKeyViolation(err, ['checkouts_product_id_fkey', 'checkouts_product_price_id_fkey']) && !isDeadlock(err)) throw err
+    if (!repo.isLostProductRace(err)) throw err
     return openFromLink(deps, linkSecret, visit)
   }
 }
