@@ -78,3 +78,15 @@ describe('review of issue 18: attacks', async () => {
     expect((await app.inject({ url: '/v1/products/?metadata[constructor]=x', headers: org.headers })).json().items).toEqual([])
   })
 })
+
+describe('what a session insert that lost the race with a product delete looks like', () => {
+  it('a broken product or price reference, or a deadlock (40P01), is the lost race; any other error is not', async () => {
+    const { isLostProductRace } = await import('../src/checkouts/repository')
+    expect(isLostProductRace({ code: '23503', constraint: 'checkouts_product_id_fkey' })).toBe(true)
+    expect(isLostProductRace({ code: '23503', constraint: 'checkouts_product_price_id_fkey' })).toBe(true)
+    expect(isLostProductRace({ code: '40P01' })).toBe(true)
+    expect(isLostProductRace({ code: '23503', constraint: 'checkouts_discount_id_fkey' })).toBe(false)
+    expect(isLostProductRace({ code: '23505' })).toBe(false)
+    expect(isLostProductRace(new Error('boom'))).toBe(false)
+  })
+})
