@@ -41,14 +41,15 @@ const LANGUAGE_NAMES: Record<Locale, string> = {
   'pt-BR': 'Português (Brasil)', 'pt-PT': 'Português (Portugal)', ko: '한국어', ja: '日本語', tr: 'Türkçe', pl: 'Polski',
 }
 
-export function layout(ctx: PageContext, title: string, body: Raw, opts: { script?: string; bodyAttrs?: Raw; footer?: Raw } = {}): string {
+/** `head`: extra tags after the title (the preview's Open Graph and Twitter tags). */
+export function layout(ctx: PageContext, title: string, body: Raw, opts: { script?: string; bodyAttrs?: Raw; footer?: Raw; head?: Raw } = {}): string {
   // Embedded: no site chrome (footer, language picker), a close button, and the script on every page (it posts the messages).
   const embed = ctx.embedOrigin
   const script = opts.script ?? (embed ? SCRIPT : undefined)
   const bodyAttrs = embed ? html`${opts.bodyAttrs ?? ''} data-embed-origin="${embed}"` : (opts.bodyAttrs ?? '')
   const close = embed ? html`<button type="button" class="k-close" id="k-close" aria-label="${t(ctx.locale, 'close_checkout')}"><span aria-hidden="true">×</span></button>` : ''
   return html`<!doctype html>
-<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}${embed ? raw(' data-embed') : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
+<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}${embed ? raw(' data-embed') : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${opts.head ?? ''}${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
 <body${bodyAttrs}>${close}${body}${embed ? '' : (opts.footer ?? '')}${script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(script)}</script>` : ''}</body></html>`.html
 }
 
@@ -61,7 +62,8 @@ export function footer(ctx: PageContext, extra: Record<string, string> = {}): Ra
 
 type Interval = 'day' | 'week' | 'month' | 'year'
 
-function recurringSuffix(locale: Locale, interval: Interval | null, count: number | null): string {
+/** " / mo", or " / 3 months" for a count above one; empty for a one-time product. */
+export function recurringSuffix(locale: Locale, interval: Interval | null, count: number | null): string {
   if (!interval) return ''
   if (count && count > 1) return ` / ${count} ${t(locale, `unit_${interval}` as MessageKey)}`
   return ` ${t(locale, `per_${interval}` as MessageKey)}`

@@ -63,6 +63,7 @@ footer form{display:flex;gap:6px;align-items:center}footer select{width:auto;min
 .ok-icon{font-size:40px;line-height:1;margin:0 0 8px;color:var(--ok)}
 dl{display:grid;grid-template-columns:auto 1fr;gap:6px 16px;margin:16px 0 0}dt{color:var(--muted)}dd{margin:0;text-align:right;overflow-wrap:anywhere}
 @media (max-width:479px){dl{grid-template-columns:1fr;gap:0}dt{font-size:14px}dd{text-align:left;margin-bottom:10px}}
+.go{margin:20px 0 0}
 .btn{display:inline-flex;align-items:center;justify-content:center;text-decoration:none;background:var(--accent);color:var(--accent-fg);border-radius:8px;min-height:48px;padding:0 20px;font-weight:600;margin-top:16px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (min-width:768px){.grid{grid-template-columns:1fr 1fr;gap:32px;align-items:start}.summary{position:sticky;top:16px}.wrap{padding:40px 24px}.paybar{position:static;border-top:0;padding:4px 0 0;margin-top:8px;box-shadow:none}.paybar .sum{display:none}body[data-currency]{padding-bottom:0}html:has(body[data-currency]){scroll-padding-bottom:0}}

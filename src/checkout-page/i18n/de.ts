@@ -97,4 +97,11 @@ export const de: Catalog = {
   value_too_long: 'Das ist zu lang.',
   value_invalid: 'Dieser Wert ist ungültig.',
   too_many_attempts: 'Zu viele Versuche. Bitte warte ein paar Minuten und versuche es erneut.',
+  preview_continue: 'Weiter zur Kasse',
+  preview_description_fallback: '{price} · Verkauft von {organization}',
+  preview_description_no_price: 'Verkauft von {organization}',
+  price_pay_what_you_want: 'Preis frei wählbar',
+  price_pay_what_you_want_from: 'Preis frei wählbar, ab {amount}',
+  visits_limited_title: 'Zu viele Aufrufe',
+  visits_limited_text: 'Dieser Link wurde zu oft aus Ihrem Netzwerk geöffnet. Versuchen Sie es {when} erneut.',
 }

@@ -99,6 +99,13 @@ export const en = {
   value_too_long: 'This is too long.',
   value_invalid: 'This value is not valid.',
   too_many_attempts: 'Too many attempts. Please wait a few minutes and try again.',
+  preview_continue: 'Continue to checkout',
+  preview_description_fallback: '{price} · Sold by {organization}',
+  preview_description_no_price: 'Sold by {organization}',
+  price_pay_what_you_want: 'Pay what you want',
+  price_pay_what_you_want_from: 'Pay what you want, from {amount}',
+  visits_limited_title: 'Too many visits',
+  visits_limited_text: 'This link was opened too many times from your network. Try again {when}.',
 } as const
 
 export type MessageKey = keyof typeof en

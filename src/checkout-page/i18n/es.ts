@@ -97,4 +97,11 @@ export const es: Catalog = {
   value_too_long: 'Es demasiado largo.',
   value_invalid: 'Este valor no es válido.',
   too_many_attempts: 'Demasiados intentos. Espera unos minutos y vuelve a intentarlo.',
+  preview_continue: 'Continuar al pago',
+  preview_description_fallback: '{price} · Vendido por {organization}',
+  preview_description_no_price: 'Vendido por {organization}',
+  price_pay_what_you_want: 'Paga lo que quieras',
+  price_pay_what_you_want_from: 'Paga lo que quieras, desde {amount}',
+  visits_limited_title: 'Demasiadas visitas',
+  visits_limited_text: 'Este enlace se ha abierto demasiadas veces desde tu red. Vuelve a intentarlo {when}.',
 }

@@ -97,4 +97,11 @@ export const fr: Catalog = {
   value_too_long: 'C’est trop long.',
   value_invalid: 'Cette valeur n’est pas valide.',
   too_many_attempts: 'Trop de tentatives. Patientez quelques minutes avant de réessayer.',
+  preview_continue: 'Continuer vers le paiement',
+  preview_description_fallback: '{price} · Vendu par {organization}',
+  preview_description_no_price: 'Vendu par {organization}',
+  price_pay_what_you_want: 'Prix libre',
+  price_pay_what_you_want_from: 'Prix libre, à partir de {amount}',
+  visits_limited_title: 'Trop de visites',
+  visits_limited_text: 'Ce lien a été ouvert trop de fois depuis votre réseau. Réessayez {when}.',
 }

@@ -97,4 +97,11 @@ export const hu: Catalog = {
   value_too_long: 'Ez túl hosszú.',
   value_invalid: 'Ez az érték érvénytelen.',
   too_many_attempts: 'Túl sok próbálkozás. Várj néhány percet, majd próbáld újra.',
+  preview_continue: 'Tovább a fizetéshez',
+  preview_description_fallback: '{price} · Értékesítő: {organization}',
+  preview_description_no_price: 'Értékesítő: {organization}',
+  price_pay_what_you_want: 'Szabadon választott ár',
+  price_pay_what_you_want_from: 'Szabadon választott ár, legalább {amount}',
+  visits_limited_title: 'Túl sok megnyitás',
+  visits_limited_text: 'Ezt a linket túl sokszor nyitották meg az Ön hálózatáról. Próbálja újra {when}.',
 }

@@ -97,4 +97,11 @@ export const it: Catalog = {
   value_too_long: 'È troppo lungo.',
   value_invalid: 'Questo valore non è valido.',
   too_many_attempts: 'Troppi tentativi. Attendi qualche minuto e riprova.',
+  preview_continue: 'Continua al pagamento',
+  preview_description_fallback: '{price} · Venduto da {organization}',
+  preview_description_no_price: 'Venduto da {organization}',
+  price_pay_what_you_want: 'Paga quanto vuoi',
+  price_pay_what_you_want_from: 'Paga quanto vuoi, da {amount}',
+  visits_limited_title: 'Troppe visite',
+  visits_limited_text: 'Questo link è stato aperto troppe volte dalla tua rete. Riprova {when}.',
 }

@@ -97,4 +97,11 @@ export const ja: Catalog = {
   value_too_long: '長すぎます。',
   value_invalid: 'この値は無効です。',
   too_many_attempts: '試行回数が多すぎます。数分待ってからもう一度お試しください。',
+  preview_continue: '購入手続きへ進む',
+  preview_description_fallback: '{price} · 販売元: {organization}',
+  preview_description_no_price: '販売元: {organization}',
+  price_pay_what_you_want: '任意の金額',
+  price_pay_what_you_want_from: '任意の金額（{amount}から）',
+  visits_limited_title: 'アクセスが多すぎます',
+  visits_limited_text: 'このリンクはお使いのネットワークから開かれた回数が多すぎます。{when}にもう一度お試しください。',
 }

@@ -97,4 +97,11 @@ export const ko: Catalog = {
   value_too_long: '너무 깁니다.',
   value_invalid: '올바른 값이 아닙니다.',
   too_many_attempts: '시도 횟수가 너무 많습니다. 몇 분 후에 다시 시도해 주세요.',
+  preview_continue: '결제 계속하기',
+  preview_description_fallback: '{price} · 판매자: {organization}',
+  preview_description_no_price: '판매자: {organization}',
+  price_pay_what_you_want: '원하는 만큼 지불',
+  price_pay_what_you_want_from: '원하는 만큼 지불 ({amount}부터)',
+  visits_limited_title: '방문 횟수가 너무 많습니다',
+  visits_limited_text: '네트워크에서 이 링크를 너무 많이 열었습니다. {when}에 다시 시도해 주세요.',
 }

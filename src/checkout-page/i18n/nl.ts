@@ -97,4 +97,11 @@ export const nl: Catalog = {
   value_too_long: 'Dit is te lang.',
   value_invalid: 'Deze waarde is ongeldig.',
   too_many_attempts: 'Te veel pogingen. Wacht een paar minuten en probeer het opnieuw.',
+  preview_continue: 'Doorgaan naar afrekenen',
+  preview_description_fallback: '{price} · Verkocht door {organization}',
+  preview_description_no_price: 'Verkocht door {organization}',
+  price_pay_what_you_want: 'Betaal wat je wilt',
+  price_pay_what_you_want_from: 'Betaal wat je wilt, vanaf {amount}',
+  visits_limited_title: 'Te veel bezoeken',
+  visits_limited_text: 'Deze link is te vaak geopend vanaf je netwerk. Probeer het {when} opnieuw.',
 }

@@ -98,4 +98,11 @@ export const pl: Catalog = {
   value_too_long: 'To jest za długie.',
   value_invalid: 'Ta wartość jest nieprawidłowa.',
   too_many_attempts: 'Zbyt wiele prób. Odczekaj kilka minut i spróbuj ponownie.',
+  preview_continue: 'Przejdź do kasy',
+  preview_description_fallback: '{price} · Sprzedawca: {organization}',
+  preview_description_no_price: 'Sprzedawca: {organization}',
+  price_pay_what_you_want: 'Zapłać, ile chcesz',
+  price_pay_what_you_want_from: 'Zapłać, ile chcesz, od {amount}',
+  visits_limited_title: 'Zbyt wiele odwiedzin',
+  visits_limited_text: 'Ten link został otwarty zbyt wiele razy z Twojej sieci. Spróbuj ponownie {when}.',
 }

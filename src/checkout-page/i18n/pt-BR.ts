@@ -97,4 +97,11 @@ export const ptBR: Catalog = {
   value_too_long: 'Isto é longo demais.',
   value_invalid: 'Este valor não é válido.',
   too_many_attempts: 'Muitas tentativas. Aguarde alguns minutos e tente novamente.',
+  preview_continue: 'Continuar para o pagamento',
+  preview_description_fallback: '{price} · Vendido por {organization}',
+  preview_description_no_price: 'Vendido por {organization}',
+  price_pay_what_you_want: 'Pague quanto quiser',
+  price_pay_what_you_want_from: 'Pague quanto quiser, a partir de {amount}',
+  visits_limited_title: 'Muitas visitas',
+  visits_limited_text: 'Este link foi aberto muitas vezes a partir da sua rede. Tente novamente {when}.',
 }

@@ -97,4 +97,11 @@ export const ptPT: Catalog = {
   value_too_long: 'Isto é demasiado longo.',
   value_invalid: 'Este valor não é válido.',
   too_many_attempts: 'Demasiadas tentativas. Aguarde alguns minutos e tente novamente.',
+  preview_continue: 'Continuar para o pagamento',
+  preview_description_fallback: '{price} · Vendido por {organization}',
+  preview_description_no_price: 'Vendido por {organization}',
+  price_pay_what_you_want: 'Pague o que quiser',
+  price_pay_what_you_want_from: 'Pague o que quiser, a partir de {amount}',
+  visits_limited_title: 'Demasiadas visitas',
+  visits_limited_text: 'Esta ligação foi aberta demasiadas vezes a partir da sua rede. Tente novamente {when}.',
 }

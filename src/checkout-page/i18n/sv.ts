@@ -97,4 +97,11 @@ export const sv: Catalog = {
   value_too_long: 'Det här är för långt.',
   value_invalid: 'Värdet är ogiltigt.',
   too_many_attempts: 'För många försök. Vänta några minuter och försök igen.',
+  preview_continue: 'Fortsätt till kassan',
+  preview_description_fallback: '{price} · Säljs av {organization}',
+  preview_description_no_price: 'Säljs av {organization}',
+  price_pay_what_you_want: 'Betala vad du vill',
+  price_pay_what_you_want_from: 'Betala vad du vill, från {amount}',
+  visits_limited_title: 'För många besök',
+  visits_limited_text: 'Den här länken har öppnats för många gånger från ditt nätverk. Försök igen {when}.',
 }

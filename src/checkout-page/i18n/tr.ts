@@ -97,4 +97,11 @@ export const tr: Catalog = {
   value_too_long: 'Bu çok uzun.',
   value_invalid: 'Bu değer geçerli değil.',
   too_many_attempts: 'Çok fazla deneme yapıldı. Birkaç dakika bekleyip tekrar deneyin.',
+  preview_continue: 'Ödemeye devam et',
+  preview_description_fallback: '{price} · Satıcı: {organization}',
+  preview_description_no_price: 'Satıcı: {organization}',
+  price_pay_what_you_want: 'İstediğiniz kadar ödeyin',
+  price_pay_what_you_want_from: 'İstediğiniz kadar ödeyin, en az {amount}',
+  visits_limited_title: 'Çok fazla ziyaret',
+  visits_limited_text: 'Bu bağlantı ağınızdan çok fazla kez açıldı. {when} tekrar deneyin.',
 }
