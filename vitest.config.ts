@@ -21,6 +21,8 @@ const sdkDriven = readdirSync('test')
 export default defineConfig({
   test: {
     reporters: ['default'],
+    // In the root config, not the projects': one throwaway redis-server per run, shared by both projects.
+    globalSetup: ['test/redis-global-setup.ts'],
     projects: [
       { test: { ...shared, name: 'sdk-0.49', include: ['test/**/*.test.ts'] } },
       { test: { ...shared, name: 'sdk-1.x', include: sdkDriven, env: { KASSA_SDK: '1' } } },

@@ -52,6 +52,13 @@ const envSchema = z.object({
   PUBLIC_URL: httpUrl.optional(),
   LINK_BASE_URL: httpUrl.optional(),
   CHECKOUT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
+  CHECKOUT_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of days (0 keeps sessions forever)')
+    .transform(Number)
+    .pipe(z.number().max(36500, 'must be at most 36500 days (0 keeps sessions forever)'))
+    .default(30),
   DEMO_DATA: booleanFlag.optional(),
   WEBHOOKS_ALLOW_INSECURE: booleanFlag.optional(),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
@@ -68,6 +75,8 @@ export type Config = {
   publicUrl: string
   linkBaseUrl: string
   checkoutTtlSeconds: number
+  /** Days after `expires_at` that an expired, never-confirmed session is deleted; 0 keeps them forever. */
+  checkoutRetentionDays: number
   demoData: boolean
   webhooksAllowInsecure: boolean
   webhookRetryBaseMs: number
@@ -105,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl,
     linkBaseUrl: e.LINK_BASE_URL ?? `${publicUrl}/buy`,
     checkoutTtlSeconds: e.CHECKOUT_TTL_SECONDS,
+    checkoutRetentionDays: e.CHECKOUT_RETENTION_DAYS,
     // The embedded database is the local/demo mode: demo data and local webhooks are on by default there.
     demoData: e.DEMO_DATA ?? embedded,
     webhooksAllowInsecure: e.WEBHOOKS_ALLOW_INSECURE ?? embedded,

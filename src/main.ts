@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config'
 import { migrate, openDatabase, type Database } from './db/index'
 import { seedDemoData } from './demo'
 import type { Deps } from './deps'
-import { checkoutJobHandlers, EXPIRE_JOB } from './checkouts/jobs'
+import { checkoutJobHandlers, EXPIRE_JOB, PRUNE_CHECKOUTS_JOB } from './checkouts/jobs'
 import { startWorker, type Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
 import { PRUNE_RATE_LIMITS_JOB, rateLimitJobHandlers } from './rate-limit/jobs'
@@ -93,12 +93,13 @@ async function main() {
   }
   ready({ db: database.db, clock: systemClock })
 
-  // Background work (settlement, expiry, webhook delivery) resumes here after any crash: jobs live in the database.
+  // Background work (settlement, expiry, retention, webhook delivery) resumes here after any crash: jobs live in the database.
   worker = startWorker(app.deps, { ...checkoutJobHandlers, ...webhookJobHandlers, ...rateLimitJobHandlers }, {
     log,
     retry: { byKind: webhookRetry(config) },
     periodic: [
       { kind: EXPIRE_JOB, everyMs: 60_000 },
+      { kind: PRUNE_CHECKOUTS_JOB, everyMs: 3_600_000 },
       { kind: PRUNE_WEBHOOKS_JOB, everyMs: 3_600_000 },
       { kind: PRUNE_RATE_LIMITS_JOB, everyMs: 600_000 },
     ],

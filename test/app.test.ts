@@ -25,6 +25,19 @@ describe('config', () => {
     expect(msg).toContain('DATABASE_URL="mysql://x": must be a postgres:// or postgresql:// URL')
     expect(msg).toContain('PUBLIC_URL="ftp://x"')
   })
+
+  it('CHECKOUT_RETENTION_DAYS: 30 by default, 0 keeps sessions forever, anything but whole days is refused', () => {
+    expect(loadConfig({}).checkoutRetentionDays).toBe(30)
+    expect(loadConfig({ CHECKOUT_RETENTION_DAYS: '' }).checkoutRetentionDays).toBe(30)
+    expect(loadConfig({ CHECKOUT_RETENTION_DAYS: '0' }).checkoutRetentionDays).toBe(0)
+    expect(loadConfig({ CHECKOUT_RETENTION_DAYS: '90' }).checkoutRetentionDays).toBe(90)
+    for (const bad of ['-1', '1.5', 'abc', '1e3', '30d']) {
+      expect(() => loadConfig({ CHECKOUT_RETENTION_DAYS: bad }), bad).toThrow(
+        `CHECKOUT_RETENTION_DAYS=${JSON.stringify(bad)}: must be a whole number of days (0 keeps sessions forever)`,
+      )
+    }
+    expect(() => loadConfig({ CHECKOUT_RETENTION_DAYS: '36501' })).toThrow('CHECKOUT_RETENTION_DAYS="36501": must be at most 36500 days')
+  })
 })
 
 describe('HTTP basics', async () => {

@@ -5,6 +5,7 @@ import type { JobHandlers } from '../jobs/worker'
 import { addInterval } from '../lib/time'
 import { createOrderForCheckout } from '../orders/service'
 import { sandboxProcessor } from '../payments/processor'
+import { deleteAdHocPrices } from '../products/service'
 import { createSubscriptionForCheckout } from '../subscriptions/service'
 import { customerState } from '../subscriptions/customer-state'
 import { emitEvent, hasSubscribers } from '../webhooks/service'
@@ -12,12 +13,14 @@ import { activeTrial, loadContext, selectedProduct } from './context'
 import { emitCheckoutEvent } from './present'
 import * as repo from './repository'
 
-/** The checkout domain's background work: settlement after confirm, and expiry. */
+/** The checkout domain's background work: settlement after confirm, expiry, and retention. */
 
 type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
 
 export const SETTLE_JOB = 'checkouts.settle'
 export const EXPIRE_JOB = 'checkouts.expire'
+export const PRUNE_CHECKOUTS_JOB = 'checkouts.prune'
+const PRUNE_BATCH = 5000
 
 /**
  * Settlement (the job): captures the payment, then makes the customer, the subscription (recurring
@@ -105,9 +108,34 @@ export async function expireCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'
   }
 }
 
+/**
+ * Retention: deletes sessions that expired more than `CHECKOUT_RETENTION_DAYS` ago without being confirmed,
+ * with their ad-hoc prices, in batches of `batch` (one transaction each); 0 days keeps everything. Sessions
+ * that were confirmed stay, with what they made. Their webhook events are not touched: those are the log of
+ * what was sent, pruned on their own schedule (webhooks/jobs.ts).
+ */
+export async function pruneCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>, batch = PRUNE_BATCH): Promise<number> {
+  const days = deps.config.checkoutRetentionDays
+  if (days <= 0) return 0
+  const before = new Date(deps.clock.now().getTime() - days * 86_400_000)
+  let total = 0
+  for (;;) {
+    const n = await deps.db.transaction().execute(async (tx) => {
+      const gone = await repo.deleteExpiredCheckouts(tx, before, batch)
+      await deleteAdHocPrices(tx, gone.adHocPriceIds)
+      return gone.count
+    })
+    total += n
+    if (n < batch) return total
+  }
+}
+
 export const checkoutJobHandlers: JobHandlers = {
   [SETTLE_JOB]: (deps, payload: { checkout_id: string; token: string | null }) => settleCheckout(deps, payload.checkout_id, payload.token),
   [EXPIRE_JOB]: async (deps) => {
     await expireCheckouts(deps)
+  },
+  [PRUNE_CHECKOUTS_JOB]: async (deps) => {
+    await pruneCheckouts(deps)
   },
 }

@@ -79,6 +79,31 @@ export async function expireCheckouts(db: Executor, now: Date, limit = 1000): Pr
 }
 
 /**
+ * Deletes up to `limit` sessions that expired before `before` and were never confirmed (status `expired`,
+ * or still `open` when the expiry job has not got to them), with nothing made from them: a session an order,
+ * a subscription or a discount redemption refers to is kept (none should exist without a confirm; the check
+ * keeps the foreign keys whole whatever happened). Rows another transaction holds are skipped, not waited on.
+ * Answers the deleted sessions' ad-hoc price ids, which only they referred to.
+ */
+export async function deleteExpiredCheckouts(db: Executor, before: Date, limit: number): Promise<{ count: number; adHocPriceIds: string[] }> {
+  const res = await sql<{ ad_hoc_price_ids: string[] }>`
+    with old as (
+      select c.id from checkouts c
+      where (c.status = 'expired' or c.status = 'open')
+        and c.expires_at < ${before}
+        and c.confirmed_at is null
+        and not exists (select 1 from orders o where o.checkout_id = c.id)
+        and not exists (select 1 from subscriptions s where s.checkout_id = c.id)
+        and not exists (select 1 from discount_redemptions r where r.checkout_id = c.id)
+      limit ${limit}
+      for update of c skip locked
+    )
+    delete from checkouts where id in (select id from old) returning ad_hoc_price_ids
+  `.execute(db)
+  return { count: res.rows.length, adHocPriceIds: res.rows.flatMap((r) => r.ad_hoc_price_ids ?? []) }
+}
+
+/**
  * A session insert that lost a race with `DELETE /v1/products/{id}`: its product or price reference broke
  * (foreign key), or the two deadlocked and the insert was the one cancelled.
  */

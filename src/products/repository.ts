@@ -18,6 +18,13 @@ export async function insertPrices(db: Executor, rows: NewRow<'product_prices'>[
   if (rows.length) await db.insertInto('product_prices').values(rows).execute()
 }
 
+/** Deletes ad-hoc prices by id (one array parameter, however many). Catalog prices are never touched. */
+export async function deleteAdHocPrices(db: Executor, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0
+  const res = await sql`delete from product_prices where id = any(${ids}::uuid[]) and source = 'ad_hoc'`.execute(db)
+  return Number(res.numAffectedRows ?? 0)
+}
+
 export async function replaceAttachedFields(db: Executor, productId: string, rows: NewRow<'product_custom_fields'>[]): Promise<void> {
   await db.deleteFrom('product_custom_fields').where('product_id', '=', productId).execute()
   if (rows.length) await db.insertInto('product_custom_fields').values(rows).execute()

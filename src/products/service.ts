@@ -296,6 +296,13 @@ export function adHocPrices(productId: string, input: ProductPriceCreate[], now:
   return { rows, prices: rows.map((r) => toPrice({ ...r, id: r.id!, modified_at: null } as repo.PriceRow)) }
 }
 
+/**
+ * Deletes the ad-hoc prices of sessions that are gone (checkout retention), in the caller's transaction. Only
+ * their session ever refers to them (a session's prices for a product are its own ad-hoc ones, and orders and
+ * subscriptions come from a session); the foreign keys refuse the delete if that ever stops being true.
+ */
+export const deleteAdHocPrices = (db: Executor, ids: string[]) => repo.deleteAdHocPrices(db, ids)
+
 /** Inserts rows made by `adHocPriceRows` (or any price rows), in the caller's transaction. */
 export const insertPriceRows = (db: Executor, rows: NewRow<'product_prices'>[]) => repo.insertPrices(db, rows)
 

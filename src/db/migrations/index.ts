@@ -7,6 +7,7 @@ import * as rateLimits from './2026-12-02T1000-create-rate-limits'
 import * as sdk1xFields from './2026-12-03T1000-sdk-1x-fields'
 import * as embedHosts from './2026-12-03T1100-add-organization-embed-hosts'
 import * as adHocPrices from './2026-12-03T1200-checkout-ad-hoc-prices'
+import * as retentionIndex from './2026-12-04T1000-checkouts-retention-index'
 
 // Listed here rather than read from the folder, so the migrations travel with the bundle and
 // their order is reviewed like code. Names sort by date.
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T1000-sdk-1x-fields': sdk1xFields,
   '2026-12-03T1100-add-organization-embed-hosts': embedHosts,
   '2026-12-03T1200-checkout-ad-hoc-prices': adHocPrices,
+  '2026-12-04T1000-checkouts-retention-index': retentionIndex,
 }
