@@ -132,6 +132,34 @@ describe('who is visiting', async () => {
   })
 })
 
+describe('hostile input at the front door', async () => {
+  const ctx = await createTestApp()
+  const { app } = ctx
+
+  it('the preview escapes the query it carries into its form, and odd posts to the link never 500', async () => {
+    const { link } = await setUp(ctx)
+    const evil = '"><script>alert(1)</script>&x=\'<'
+    const res = await app.inject({ method: 'GET', url: `/buy/${link.client_secret}?q=${encodeURIComponent(evil)}&r="><img src=x>`, headers: { 'user-agent': PREVIEWERS[2]! } })
+    expect(res.statusCode).toBe(200)
+    expect(res.body).not.toContain('<script>alert')
+    expect(res.body).not.toContain('<img src=x>')
+    const bodies: { headers: Record<string, string>; payload: string }[] = [
+      { headers: { 'content-type': 'application/json' }, payload: '[1,2,3]' },
+      { headers: { 'content-type': 'application/json' }, payload: '"locale"' },
+      { headers: { 'content-type': 'application/json' }, payload: '{"locale":{"a":1}}' },
+      { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'locale=%ZZ&locale=de&locale[]=x' },
+      { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'locale=' + 'x'.repeat(70_000) },
+      { headers: { 'content-type': 'text/plain' }, payload: 'hello' },
+    ]
+    for (const b of bodies) {
+      const r = await app.inject({ method: 'POST', url: `/buy/${link.client_secret}`, ...b })
+      expect(r.statusCode, `${b.headers['content-type']} ${b.payload.slice(0, 40)}: ${r.body.slice(0, 200)}`).toBeLessThan(500)
+    }
+    const cookieBomb = await app.inject({ method: 'GET', url: `/buy/${link.client_secret}`, headers: { cookie: `kassa_visit=${'polar_c_'.repeat(1000)}; kassa_visit=x` } })
+    expect(cookieBomb.statusCode).toBe(307)
+  })
+})
+
 describe('a returning browser gets its session back', async () => {
   const clock = new FixedClock('2026-06-01T12:00:00Z')
   const ctx = await createTestApp({ clock })

@@ -155,8 +155,10 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps; frontDoor?: Fr
   app.post(`${linkPath}/:client_secret`, { schema: { hide: true } }, async (req, reply) => {
     const { client_secret } = req.params as { client_secret: string }
     const outcome = await visitLink({ ...deps, ...frontDoor }, client_secret, req, { as: 'person', cookie: readCookie(req.headers.cookie, VISIT_COOKIE) })
-    const body = (req.body ?? {}) as Record<string, string | string[]>
-    return answerVisit(req, reply, outcome, { cookiePath: `${linkPath}/${encodeURIComponent(client_secret)}`, secret: client_secret, status: 303, locale: first(body.locale) })
+    // Whatever the body is (a form, or JSON of any shape), only a string `locale` is read from it.
+    const posted = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>).locale : undefined
+    const locale = typeof posted === 'string' ? posted : Array.isArray(posted) && typeof posted[0] === 'string' ? posted[0] : undefined
+    return answerVisit(req, reply, outcome, { cookiePath: `${linkPath}/${encodeURIComponent(client_secret)}`, secret: client_secret, status: 303, locale })
   })
 
   async function showState(req: FastifyRequest, reply: FastifyReply, clientSecret: string, form?: FormState, status = 200) {
