@@ -10,8 +10,11 @@ import type { Config } from './config'
 import type { Database } from './db/index'
 import type { Deps } from './deps'
 import { checkoutLinkRoutes } from './checkout-links/routes'
-import { checkoutPageRoutes } from './checkout-page/routes'
-import { checkoutRoutes, linkRedirectRoutes } from './checkouts/routes'
+import { checkoutPageRoutes, linkRedirectRoutes } from './checkout-page/routes'
+import { checkoutRoutes } from './checkouts/routes'
+import type { FrontDoor } from './checkouts/visit'
+import { VisitCounter } from './checkouts/visit-counts'
+import { createVisitLimiter } from './checkouts/visit-limit'
 import { customFieldRoutes } from './custom-fields/routes'
 import { customerRoutes } from './customers/routes'
 import { dashboardRoutes } from './dashboard/routes'
@@ -50,6 +53,8 @@ export const API_VERSION = '0.1.0'
 declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
+    /** The link visit's counters and flood limit (tests flush the counters through here). */
+    frontDoor: Required<Pick<FrontDoor, 'counts'>> & FrontDoor
   }
 }
 
@@ -160,6 +165,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     },
   )
 
+  const frontDoor = await startFrontDoor(app, deps)
+
   await app.register(productRoutes, { prefix: '/v1/products', deps })
   await app.register(discountRoutes, { prefix: '/v1/discounts', deps })
   await app.register(customFieldRoutes, { prefix: '/v1/custom-fields', deps })
@@ -167,17 +174,38 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(orderRoutes, { prefix: '/v1/orders', deps })
   await app.register(subscriptionRoutes, { prefix: '/v1/subscriptions', deps })
   await app.register(checkoutLinkRoutes, { prefix: '/v1/checkout-links', deps })
-  await app.register(linkRedirectRoutes, { prefix: '/v1/checkout-links', deps })
+  await app.register(linkRedirectRoutes, { prefix: '/v1/checkout-links', deps, frontDoor })
   await app.register(checkoutRoutes, { prefix: '/v1/checkouts', deps })
   await app.register(webhookRoutes, { prefix: '/v1/webhooks', deps })
   await app.register(organizationRoutes, { prefix: '/v1/organizations', deps })
   await app.register(organizationAccessTokenRoutes, { prefix: '/v1/organization-access-tokens', deps })
   await app.register(sessionRoutes, { prefix: '/v1/auth', deps })
-  await app.register(checkoutPageRoutes, { deps })
+  await app.register(checkoutPageRoutes, { deps, frontDoor })
   await app.register(embedRoutes, { deps })
   await app.register(dashboardRoutes)
 
   return app
+}
+
+/**
+ * The link visit's helpers beside the database (issue 10): the visit counters, flushed every
+ * `VISIT_COUNT_FLUSH_SECONDS` and once more on close, and the flood limit (per process, or shared
+ * through `REDIS_URL`).
+ */
+async function startFrontDoor(app: FastifyInstance, deps: Deps): Promise<FastifyInstance['frontDoor']> {
+  const counts = new VisitCounter()
+  const limiter = await createVisitLimiter(app, { max: deps.config.linkVisitRateLimit, redisUrl: deps.config.redisUrl, log: app.log })
+  const flush = () => counts.flush(deps.db).catch((err) => app.log.warn({ err, pending: counts.size }, 'visit counts not written; kept for the next flush'))
+  const timer = setInterval(flush, deps.config.visitCountFlushSeconds * 1000)
+  timer.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    await flush()
+    await limiter?.close()
+  })
+  const frontDoor = { counts, ...(limiter ? { limiter } : {}) }
+  app.decorate('frontDoor', frontDoor)
+  return frontDoor
 }
 
 /** Trust the `hops` nearest proxies (proxy-addr's hop count: the socket peer is hop 0). */

@@ -59,6 +59,18 @@ const envSchema = z.object({
     .transform(Number)
     .pipe(z.number().max(36500, 'must be at most 36500 days (0 keeps sessions forever)'))
     .default(30),
+  LINK_VISIT_RATE_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of new sessions a minute per client and link (0 turns the limit off)')
+    .transform(Number)
+    .pipe(z.number().max(1_000_000, 'must be at most 1000000 (0 turns the limit off)'))
+    .default(60),
+  REDIS_URL: z
+    .string()
+    .refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  VISIT_COUNT_FLUSH_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   DEMO_DATA: booleanFlag.optional(),
   WEBHOOKS_ALLOW_INSECURE: booleanFlag.optional(),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
@@ -77,6 +89,12 @@ export type Config = {
   checkoutTtlSeconds: number
   /** Days after `expires_at` that an expired, never-confirmed session is deleted; 0 keeps them forever. */
   checkoutRetentionDays: number
+  /** New sessions a minute per client IP and link; 0 is no limit. */
+  linkVisitRateLimit: number
+  /** Shared store for the limits of every node; undefined keeps them per process. */
+  redisUrl: string | undefined
+  /** How often each process writes its visit counts. */
+  visitCountFlushSeconds: number
   demoData: boolean
   webhooksAllowInsecure: boolean
   webhookRetryBaseMs: number
@@ -115,6 +133,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     linkBaseUrl: e.LINK_BASE_URL ?? `${publicUrl}/buy`,
     checkoutTtlSeconds: e.CHECKOUT_TTL_SECONDS,
     checkoutRetentionDays: e.CHECKOUT_RETENTION_DAYS,
+    linkVisitRateLimit: e.LINK_VISIT_RATE_LIMIT,
+    redisUrl: e.REDIS_URL,
+    visitCountFlushSeconds: e.VISIT_COUNT_FLUSH_SECONDS,
     // The embedded database is the local/demo mode: demo data and local webhooks are on by default there.
     demoData: e.DEMO_DATA ?? embedded,
     webhooksAllowInsecure: e.WEBHOOKS_ALLOW_INSECURE ?? embedded,

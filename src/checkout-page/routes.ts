@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { findLinkForVisit } from '../checkout-links/service'
-import { LinkNotAvailable, visitLink } from '../checkouts/visit'
+import { rawQuery, VISIT_COOKIE, visitCookie, visitLink, type FrontDoor, type VisitOutcome } from '../checkouts/visit'
+import { readCookie } from '../auth/cookie'
+import { CheckoutLinkSecretParams } from '../checkout-links/schemas'
+import { ErrorBody } from '../http/schemas'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { previewPriceLabel, renderPreview, renderVisitsLimited } from './preview'
 import type { Deps } from '../deps'
-import { ApiError, ExpiredCheckoutError, NotOpenCheckout, PaymentError, RequestValidationError, TooManyRequests, UnsupportedMediaType } from '../http/errors'
+import { ApiError, ExpiredCheckoutError, NotOpenCheckout, PaymentError, RequestValidationError, ResourceNotFound, TooManyRequests, UnsupportedMediaType, waitText } from '../http/errors'
 import { matchAcceptLanguage, matchLocale, type Locale } from '../lib/locales'
 import { formErrors, parseCheckoutForm } from './form'
 import { pageHeaders } from './html'
@@ -39,30 +44,121 @@ export function sendNotAvailable(reply: FastifyReply, ctx: PageContext, organiza
 }
 
 /**
+ * The answer to a link visit, on the link URL and on the API's redirect alike: a 307 to the session (with
+ * the `kassa_visit` cookie when it is new), the preview for link previewers, 503 to a prefetch, 429 when
+ * this client opened too many sessions here.
+ *
+ * Why 503 to a prefetch: browsers use a prefetched answer for the navigation only when it is a 2xx, and
+ * never one marked `no-store`; a 503 `no-store` is dropped, so the real navigation (if it ever comes)
+ * asks again and opens the session then. A 204 or 200 would be used as the answer to the navigation (a
+ * blank page), and a 307 would be followed by the prefetcher to the session page, defeating the point.
+ */
+function answerVisit(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  outcome: VisitOutcome,
+  opts: { cookiePath: string; secret: string; status?: 303 | 307; locale?: string; api?: boolean },
+) {
+  const ctx = pageContext(req)
+  if (opts.locale) ctx.locale = matchLocale(opts.locale) ?? ctx.locale
+  switch (outcome.kind) {
+    case 'session': {
+      if (!outcome.reused) reply.header('set-cookie', visitCookie(req.server.deps.config, opts.cookiePath, outcome.clientSecret))
+      return reply.header('cache-control', 'no-store').redirect(outcome.location, opts.status ?? 307)
+    }
+    case 'missing':
+      if (opts.api) throw new ResourceNotFound()
+      return sendNotAvailable(reply, ctx, outcome.organizationName)
+    case 'prefetch':
+      return reply.status(503).headers({ 'cache-control': 'no-store', vary: 'Sec-Purpose, Purpose' }).header('content-type', 'text/plain; charset=utf-8').send('Prefetch declined: a checkout session opens when the link is visited.')
+    case 'limited':
+      if (opts.api) throw new TooManyRequests(outcome.retryAfterSeconds, `Too many checkout sessions opened from this link. Try again in ${waitText(outcome.retryAfterSeconds)}.`)
+      reply.header('retry-after', String(outcome.retryAfterSeconds))
+      return send(reply, 429, ctx, renderVisitsLimited(ctx, outcome.retryAfterSeconds, outcome.organizationName), { secret: true })
+    case 'preview':
+      return sendPreview(req, reply, ctx, outcome, opts.secret)
+  }
+}
+
+function sendPreview(req: FastifyRequest, reply: FastifyReply, ctx: PageContext, outcome: Extract<VisitOutcome, { kind: 'preview' }>, secret: string) {
+  const { link, product } = outcome
+  const config = req.server.deps.config
+  const url = `${config.linkBaseUrl}/${encodeURIComponent(secret)}`
+  const query = rawQuery(req.url)
+  const linkPath = new URL(config.linkBaseUrl).pathname.replace(/\/+$/, '')
+  const body = renderPreview(ctx, {
+    organizationName: link.organization_name,
+    productName: product.product.name,
+    description: product.product.description,
+    priceLabel: previewPriceLabel(ctx.locale, product.prices[0] as never, product.product),
+    url,
+    continueAction: `${linkPath}/${encodeURIComponent(secret)}${query ? `?${query}` : ''}`,
+  })
+  // The same for every previewer of this link: shared caches may keep it for five minutes, per language
+  // and user agent (a browser must never get a previewer's page from a cache).
+  return reply
+    .status(200)
+    .headers(pageHeaders({ nonce: ctx.nonce }))
+    .headers({ 'cache-control': 'public, max-age=300', vary: 'User-Agent, Accept-Language, Sec-Purpose, Purpose, Cookie', 'referrer-policy': 'no-referrer' })
+    .send(body)
+}
+
+/**
+ * `GET /v1/checkout-links/{client_secret}/redirect`: the link visit, for API clients (the same visit as
+ * `$LINK_BASE_URL/{client_secret}`, with JSON errors). Registered under the links' prefix; it lives here
+ * because the visit's answers (preview, 429) are pages.
+ */
+export const linkRedirectRoutes: FastifyPluginAsyncZod<{ deps: Deps; frontDoor?: FrontDoor }> = async (app, { deps, frontDoor = {} }) => {
+  app.get('/:client_secret/redirect', {
+    schema: {
+      tags: ['checkout-links'],
+      summary: 'Redirect to a new Checkout Session',
+      description:
+        'Opens a checkout session from the link (with the query parameters of the link URL) and answers 307 to its page. ' +
+        'Kassa: a browser that comes back with the same query while its session is open gets that session again (the `kassa_visit` cookie); ' +
+        'link previewers get a preview page (200), prefetches a 503, and a client over `LINK_VISIT_RATE_LIMIT` new sessions a minute on this link a 429.',
+      security: [],
+      params: CheckoutLinkSecretParams,
+      response: { 307: z.null(), 404: ErrorBody, 429: ErrorBody },
+    },
+  }, async (req, reply) => {
+    const secret = req.params.client_secret
+    const outcome = await visitLink({ ...deps, ...frontDoor }, secret, req, { cookie: readCookie(req.headers.cookie, VISIT_COOKIE) })
+    return answerVisit(req, reply, outcome, { cookiePath: `/v1/checkout-links/${encodeURIComponent(secret)}/redirect`, secret, api: true })
+  })
+}
+
+/**
  * The buyer's pages: the link visit (307 to a new session), the hosted checkout (a plain form that
  * works without JavaScript, enhanced by a small script), processing, confirmation and expired states.
  */
-export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps; frontDoor?: FrontDoor }> = async (app, { deps, frontDoor = {} }) => {
   // Form posts are accepted here only; the API stays JSON-only.
   await app.register(fastifyFormbody, { bodyLimit: 64 * 1024 })
   const linkPath = new URL(deps.config.linkBaseUrl).pathname.replace(/\/+$/, '')
 
-  // HEAD (link checkers, unfurlers) answers without opening a session.
+  // HEAD (link checkers, unfurlers) answers without opening a session; it counts as a preview.
   app.head(`${linkPath}/:client_secret`, { schema: { hide: true } }, async (req, reply) => {
     const { client_secret } = req.params as { client_secret: string }
-    const link = await findLinkForVisit(deps.db, client_secret)
+    const outcome = await visitLink({ ...deps, ...frontDoor }, client_secret, req, { as: 'preview' })
     const ctx = pageContext(req)
-    return reply.status(link && link.products.length ? 200 : 404).headers(pageHeaders({ nonce: ctx.nonce })).send()
+    return reply.status(outcome.kind === 'missing' ? 404 : 200).headers(pageHeaders({ nonce: ctx.nonce })).send()
   })
 
   app.get(`${linkPath}/:client_secret`, { schema: { hide: true }, exposeHeadRoute: false }, async (req, reply) => {
     const { client_secret } = req.params as { client_secret: string }
-    try {
-      return reply.header('cache-control', 'no-store').redirect(await visitLink(deps, client_secret, req), 307)
-    } catch (err) {
-      if (err instanceof LinkNotAvailable) return sendNotAvailable(reply, pageContext(req), err.organizationName)
-      throw err
-    }
+    const outcome = await visitLink({ ...deps, ...frontDoor }, client_secret, req, { cookie: readCookie(req.headers.cookie, VISIT_COOKIE) })
+    return answerVisit(req, reply, outcome, { cookiePath: `${linkPath}/${encodeURIComponent(client_secret)}`, secret: client_secret })
+  })
+
+  // The preview page's "Continue to checkout": a person the previewer list took for a bot (bots do not POST).
+  app.post(`${linkPath}/:client_secret`, { schema: { hide: true } }, async (req, reply) => {
+    const { client_secret } = req.params as { client_secret: string }
+    const outcome = await visitLink({ ...deps, ...frontDoor }, client_secret, req, { as: 'person', cookie: readCookie(req.headers.cookie, VISIT_COOKIE) })
+    // Whatever the body is (a form, or JSON of any shape), only a string `locale` is read from it.
+    const posted = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>).locale : undefined
+    const locale = typeof posted === 'string' ? posted : Array.isArray(posted) && typeof posted[0] === 'string' ? posted[0] : undefined
+    return answerVisit(req, reply, outcome, { cookiePath: `${linkPath}/${encodeURIComponent(client_secret)}`, secret: client_secret, status: 303, locale })
   })
 
   async function showState(req: FastifyRequest, reply: FastifyReply, clientSecret: string, form?: FormState, status = 200) {

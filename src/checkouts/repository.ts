@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Executor } from '../db/index'
+import { preparedMarker, type Executor } from '../db/index'
 import { applySorting, fetchPage, isDeadlock, isForeignKeyViolation, likePattern } from '../db/helpers'
 import type { CheckoutStatus, NewRow, Row, RowUpdate } from '../db/types'
 import type { Page } from '../http/schemas'
@@ -12,6 +12,29 @@ export async function insertCheckout(db: Executor, row: NewRow<'checkouts'>): Pr
 
 export async function insertCheckoutReturning(db: Executor, row: NewRow<'checkouts'>): Promise<CheckoutRow> {
   return db.insertInto('checkouts').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export interface ReusableSession {
+  client_secret: string
+  checkout_link_id: string
+  organization_id: string
+  /** The custom-field slugs the visit applied (their parameters are not forwarded again). */
+  field_slugs: string[]
+}
+
+/**
+ * The returning browser's one read (issue 10 part 2): the session its cookie names, if it was opened from
+ * this link (not deleted) with exactly this query, is still `open`, and has at least `until` to live. A
+ * confirmed, paid, failed or expired session is never handed out again.
+ */
+export async function findReusableSession(db: Executor, q: { clientSecret: string; linkSecret: string; rawQuery: string; until: Date }): Promise<ReusableSession | undefined> {
+  const res = await sql<ReusableSession>`${sql.raw(preparedMarker('reusable_session'))}
+    select c.client_secret, c.checkout_link_id, c.organization_id,
+      coalesce((select array_agg(k) from jsonb_object_keys(c.custom_field_data) k), '{}') as field_slugs
+    from checkouts c join checkout_links l on l.id = c.checkout_link_id
+    where c.client_secret = ${q.clientSecret} and l.client_secret = ${q.linkSecret} and l.deleted_at is null
+      and c.status = 'open' and c.expires_at > ${q.until} and c.link_query = ${q.rawQuery}`.execute(db)
+  return res.rows[0]
 }
 
 export async function findCheckout(db: Executor, organizationId: string, id: string, opts: { forUpdate?: boolean } = {}) {

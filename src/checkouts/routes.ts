@@ -1,9 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { z } from 'zod'
-import { CheckoutLinkSecretParams } from '../checkout-links/schemas'
 import type { Deps } from '../deps'
 import { authOf } from '../auth/hooks'
-import { ResourceNotFound } from '../http/errors'
 import { ErrorBody, commonErrors } from '../http/schemas'
 import { confirmCheckout } from './confirm'
 import {
@@ -20,7 +17,6 @@ import {
   CheckoutUpdatePublic,
 } from './schemas'
 import * as service from './service'
-import { LinkNotAvailable, visitLink } from './visit'
 
 const tags = ['checkouts']
 const read = { scope: 'checkouts:read' } as const
@@ -76,30 +72,5 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app,
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store')
     return confirmCheckout(deps, req.params.client_secret, req.body, { ip: req.ip })
-  })
-}
-
-/**
- * `GET /v1/checkout-links/{client_secret}/redirect`: the link visit, for API clients (the same visit as
- * `$LINK_BASE_URL/{client_secret}`, with JSON errors). Registered under the links' prefix; it lives here
- * because the visit is the checkout domain's (the links domain knows nothing of sessions).
- */
-export const linkRedirectRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
-  app.get('/:client_secret/redirect', {
-    schema: {
-      tags: ['checkout-links'],
-      summary: 'Redirect to a new Checkout Session',
-      description: 'Opens a new checkout session from the link (with the query parameters of the link URL) and answers 307 to its page.',
-      security: [],
-      params: CheckoutLinkSecretParams,
-      response: { 307: z.null(), 404: ErrorBody },
-    },
-  }, async (req, reply) => {
-    try {
-      return reply.header('cache-control', 'no-store').redirect(await visitLink(deps, req.params.client_secret, req), 307)
-    } catch (err) {
-      if (err instanceof LinkNotAvailable) throw new ResourceNotFound()
-      throw err
-    }
   })
 }

@@ -12,6 +12,9 @@ import { CHECKOUT_SECRET_PREFIX, discountTerms } from './context'
 import { lookUpVisitCode } from './discount-attempts'
 import { checkoutUrl, emitCheckoutEvent } from './present'
 import { visitEmbedOrigin } from './embed'
+import type { Utm, VisitCounter } from './visit-counts'
+import type { VisitLimiter } from './visit-limit'
+import { classifyVisitor } from './visitors'
 
 /** Query parameters the link understands (DESIGN.md's table); anything else is forwarded to the page. */
 const METADATA_PARAMS = ['reference_id', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term'] as const
@@ -88,6 +91,8 @@ export interface VisitContext {
   rawQuery: string
   acceptLanguage?: string
   ip?: string
+  /** Asked once the link is known and before the session is inserted (the flood limit, the counters); throws to refuse. */
+  admit?: (link: LinkForVisit, query: Map<string, string>) => Promise<void>
 }
 
 /**
@@ -106,12 +111,13 @@ export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | '
 }
 
 async function openFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
-  const link = await findLinkForVisit(deps.db, linkSecret)
+  const link = await lookUpLink(deps, linkSecret)
   const sellable = link?.products.filter((p) => p.prices.length > 0) ?? []
   if (!link || sellable.length === 0) throw new LinkNotAvailable(link?.organization_name)
 
   const now = deps.clock.now()
   const q = parseVisitQuery(visit.rawQuery)
+  await visit.admit?.(link, q)
   const get = (k: string) => q.get(k)
 
   const selected = sellable.find((p) => p.product.id === get('product_id')) ?? sellable[0]!
@@ -215,19 +221,103 @@ export const rawQuery = (url: string) => {
   return i < 0 ? '' : url.slice(i + 1)
 }
 
+/** The cookie a new session's 307 sets, naming that session, so the same browser gets it back. */
+export const VISIT_COOKIE = 'kassa_visit'
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{1,200}$/
+
+/** The parts of the front door that live beside the database: counters and the flood limit (src/app.ts builds them). */
+export interface FrontDoor {
+  counts?: VisitCounter
+  limiter?: VisitLimiter
+}
+
+export interface VisitRequest {
+  url: string
+  ip: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+export type VisitOutcome =
+  | { kind: 'missing'; organizationName?: string }
+  | { kind: 'preview'; link: LinkForVisit; product: LinkForVisit['products'][number] }
+  | { kind: 'prefetch' }
+  | { kind: 'limited'; retryAfterSeconds: number; organizationName: string }
+  | { kind: 'session'; location: string; clientSecret: string; reused: boolean }
+
+export class VisitsLimited extends Error {
+  constructor(readonly retryAfterSeconds: number, readonly organizationName: string) {
+    super('Too many new checkout sessions from this client.')
+  }
+}
+
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
+
+/** The link's visit configuration: every read of it on the visit goes through here. */
+const lookUpLink = (deps: Pick<Deps, 'db'>, linkSecret: string) => findLinkForVisit(deps.db, linkSecret)
+
+/** A session is handed back only while it has this much left (at most half the TTL), so a returning buyer is not given one about to expire. */
+const reuseMarginMs = (ttlSeconds: number) => Math.min(300, ttlSeconds / 2) * 1000
+
+const utmOf = (q: Map<string, string>): Utm => ({ utm_source: q.get('utm_source'), utm_medium: q.get('utm_medium'), utm_campaign: q.get('utm_campaign') })
+
 /**
- * A visit from an HTTP request: opens the session and returns where to send the buyer (the checkout
- * page, with the unknown query parameters forwarded). Throws LinkNotAvailable.
+ * A visit from an HTTP request (DESIGN.md "A link visit", issue 10):
+ * - a prefetch (`Sec-Purpose: prefetch`…) opens nothing;
+ * - a link previewer gets the preview (the caller renders it) and opens nothing;
+ * - a person whose cookie names a session of this link and query that is still open gets it back (one read);
+ * - otherwise a new session, unless this client opened too many on this link in the last minute.
+ * `as: 'person'` is the preview page's "continue" (a person who was taken for a previewer); `as: 'preview'` is HEAD.
  */
 export async function visitLink(
-  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'config'> & FrontDoor,
   linkSecret: string,
-  req: { url: string; ip: string; headers: { 'accept-language'?: string } },
-): Promise<string> {
-  const { clientSecret, forward } = await createCheckoutFromLink(deps, linkSecret, {
-    rawQuery: rawQuery(req.url),
-    acceptLanguage: req.headers['accept-language'],
-    ip: req.ip,
-  })
-  return `${checkoutUrl(deps.config, clientSecret)}${forward ? `?${forward}` : ''}`
+  req: VisitRequest,
+  opts: { as?: 'person' | 'preview'; rawQuery?: string; cookie?: string } = {},
+): Promise<VisitOutcome> {
+  const kind = opts.as ?? classifyVisitor(req.headers)
+  const raw = opts.rawQuery ?? rawQuery(req.url)
+  const now = deps.clock.now()
+  if (kind === 'prefetch' || kind === 'preview') {
+    const link = await lookUpLink(deps, linkSecret)
+    const sellable = link?.products.filter((p) => p.prices.length > 0) ?? []
+    if (!link || sellable.length === 0) return { kind: 'missing', organizationName: link?.organization_name }
+    const q = parseVisitQuery(raw)
+    deps.counts?.record(link.id, link.organization_id, kind, now, utmOf(q))
+    if (kind === 'prefetch') return { kind: 'prefetch' }
+    return { kind: 'preview', link, product: sellable.find((p) => p.product.id === q.get('product_id')) ?? sellable[0]! }
+  }
+
+  const cookie = opts.cookie
+  if (cookie && COOKIE_VALUE.test(cookie) && cookie.startsWith(CHECKOUT_SECRET_PREFIX) && raw.length <= MAX_LINK_QUERY && !raw.includes('\0')) {
+    const found = await repo.findReusableSession(deps.db, { clientSecret: cookie, linkSecret, rawQuery: raw, until: new Date(now.getTime() + reuseMarginMs(deps.config.checkoutTtlSeconds)) })
+    if (found) {
+      const q = parseVisitQuery(raw)
+      deps.counts?.record(found.checkout_link_id, found.organization_id, 'reused', now, utmOf(q))
+      const forward = forwardedQuery(q, new Set(found.field_slugs.map((slug) => FIELD_PREFIX + slug)))
+      return { kind: 'session', clientSecret: found.client_secret, reused: true, location: `${checkoutUrl(deps.config, found.client_secret)}${forward ? `?${forward}` : ''}` }
+    }
+  }
+
+  try {
+    const { clientSecret, forward } = await createCheckoutFromLink(deps, linkSecret, {
+      rawQuery: raw,
+      acceptLanguage: one(req.headers['accept-language']),
+      ip: req.ip,
+      admit: async (link, q) => {
+        const limited = deps.limiter ? await deps.limiter.admit(req, link.id) : null
+        deps.counts?.record(link.id, link.organization_id, limited ? 'limited' : 'opened', now, utmOf(q))
+        if (limited) throw new VisitsLimited(limited.retryAfterSeconds, link.organization_name)
+      },
+    })
+    return { kind: 'session', clientSecret, reused: false, location: `${checkoutUrl(deps.config, clientSecret)}${forward ? `?${forward}` : ''}` }
+  } catch (err) {
+    if (err instanceof LinkNotAvailable) return { kind: 'missing', organizationName: err.organizationName }
+    if (err instanceof VisitsLimited) return { kind: 'limited', retryAfterSeconds: err.retryAfterSeconds, organizationName: err.organizationName }
+    throw err
+  }
+}
+
+/** The `kassa_visit` cookie of a new session: HttpOnly, SameSite=Lax, Secure over https, only sent back to this link's path, for the session's life. */
+export function visitCookie(config: Pick<Deps['config'], 'publicUrl' | 'checkoutTtlSeconds'>, path: string, clientSecret: string): string {
+  return `${VISIT_COOKIE}=${clientSecret}; Path=${path}; HttpOnly; SameSite=Lax${config.publicUrl.startsWith('https:') ? '; Secure' : ''}; Max-Age=${config.checkoutTtlSeconds}`
 }

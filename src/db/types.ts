@@ -151,6 +151,7 @@ export interface DB {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable
   user_sessions: UserSessionsTable
   rate_limit_attempts: RateLimitAttemptsTable
+  link_visit_counts: LinkVisitCountsTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
@@ -398,4 +399,20 @@ export interface RateLimitAttemptsTable {
   key: string
   at: Timestamp
   expires_at: Timestamp
+}
+
+/** Visits of a link per UTC day and utm triple, by kind (src/checkouts/visit-counts.ts). `day` is read as text ('2026-12-04'). */
+export interface LinkVisitCountsTable {
+  checkout_link_id: string
+  organization_id: string
+  day: string
+  utm_source: Generated<string>
+  utm_medium: Generated<string>
+  utm_campaign: Generated<string>
+  visits: Generated<number>
+  previews: Generated<number>
+  prefetches: Generated<number>
+  sessions_opened: Generated<number>
+  sessions_reused: Generated<number>
+  visits_limited: Generated<number>
 }
