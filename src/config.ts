@@ -74,6 +74,8 @@ const envSchema = z.object({
   DEMO_DATA: booleanFlag.optional(),
   WEBHOOKS_ALLOW_INSECURE: booleanFlag.optional(),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: trustProxy.default(false),
 })
@@ -98,6 +100,10 @@ export type Config = {
   demoData: boolean
   webhooksAllowInsecure: boolean
   webhookRetryBaseMs: number
+  /** Webhook deliveries in flight at once per process, in their own lane of the worker. */
+  webhookConcurrency: number
+  /** Deliveries in flight at once to one endpoint, across every process. */
+  webhookEndpointConcurrency: number
   logLevel: string
   /** Fastify's `trustProxy`: false, the number of proxy hops in front, or the proxies' addresses/CIDRs. */
   trustProxy: false | number | string[]
@@ -140,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoData: e.DEMO_DATA ?? embedded,
     webhooksAllowInsecure: e.WEBHOOKS_ALLOW_INSECURE ?? embedded,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
+    webhookEndpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   }

@@ -6,11 +6,9 @@ import { ConfigError, loadConfig } from './config'
 import { migrate, openDatabase, type Database } from './db/index'
 import { seedDemoData } from './demo'
 import type { Deps } from './deps'
-import { checkoutJobHandlers, EXPIRE_JOB, PRUNE_CHECKOUTS_JOB } from './checkouts/jobs'
-import { startWorker, type Worker } from './jobs/worker'
+import { startBackgroundWork } from './background'
+import type { Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
-import { PRUNE_RATE_LIMITS_JOB, rateLimitJobHandlers } from './rate-limit/jobs'
-import { PRUNE_WEBHOOKS_JOB, webhookJobHandlers, webhookRetry } from './webhooks/jobs'
 
 async function main() {
   let config
@@ -94,16 +92,7 @@ async function main() {
   ready({ db: database.db, clock: systemClock })
 
   // Background work (settlement, expiry, retention, webhook delivery) resumes here after any crash: jobs live in the database.
-  worker = startWorker(app.deps, { ...checkoutJobHandlers, ...webhookJobHandlers, ...rateLimitJobHandlers }, {
-    log,
-    retry: { byKind: webhookRetry(config) },
-    periodic: [
-      { kind: EXPIRE_JOB, everyMs: 60_000 },
-      { kind: PRUNE_CHECKOUTS_JOB, everyMs: 3_600_000 },
-      { kind: PRUNE_WEBHOOKS_JOB, everyMs: 3_600_000 },
-      { kind: PRUNE_RATE_LIMITS_JOB, everyMs: 600_000 },
-    ],
-  })
+  worker = startBackgroundWork(app.deps, log)
   app.deps.wakeWorker = () => worker?.wake()
 
   await app.listen({ port: config.port, host: config.host })

@@ -377,6 +377,144 @@ describe('job queue and worker', async () => {
     }
   })
 
+  describe('concurrency keys and lanes', () => {
+    const enqueueKeyed = async (kind: string, keys: (string | undefined)[], now: Date) => {
+      for (const [i, key] of keys.entries()) {
+        await enqueue(db, { kind, payload: { i }, concurrencyKey: key }, new Date(now.getTime() + i)) // created in order
+      }
+    }
+    // run_at is the enqueue time: give each job its own, so "oldest first" is well defined
+    const enqueueAt = async (kind: string, key: string | undefined, at: Date) => enqueue(db, { kind, concurrencyKey: key, runAt: at }, at)
+
+    it('perKey caps the jobs of one key that are locked at once, counting earlier claims, and leaves unkeyed jobs alone', async () => {
+      const now = new Date('2026-03-01T00:00:00Z')
+      const kind = newKind('perkey')
+      for (let i = 0; i < 6; i++) await enqueueAt(kind, 'endpoint:slow', new Date(now.getTime() - 10_000 + i))
+      for (let i = 0; i < 3; i++) await enqueueAt(kind, 'endpoint:fast', new Date(now.getTime() - 5_000 + i))
+      await enqueueAt(kind, undefined, new Date(now.getTime() - 1_000))
+      await enqueueAt(kind, undefined, new Date(now.getTime() - 999))
+
+      const first = await claimJobs(db, { now, limit: 10, lockMs: 30_000, kinds: [kind], perKey: 2 })
+      const keyOf = async (ids: string[]) => {
+        const rows = await db.selectFrom('jobs').select(['id', 'concurrency_key']).where('id', 'in', ids.length ? ids : ['00000000-0000-0000-0000-000000000000']).execute()
+        return rows.map((r) => r.concurrency_key ?? 'none').sort()
+      }
+      expect(await keyOf(first.map((j) => j.id))).toEqual(['endpoint:fast', 'endpoint:fast', 'endpoint:slow', 'endpoint:slow', 'none', 'none'])
+      // Both keys are at their cap while those are locked: nothing more of them, however large the limit.
+      expect(await claimJobs(db, { now, limit: 10, lockMs: 30_000, kinds: [kind], perKey: 2 })).toEqual([])
+
+      // One slow job finishes: exactly one more of that key may run.
+      await db.updateTable('jobs').set({ finished_at: now, locked_until: null }).where('id', '=', first.find((j) => j.kind === kind)!.id).execute()
+      const finishedKey = (await keyOf([first[0]!.id]))[0]
+      const next = await claimJobs(db, { now, limit: 10, lockMs: 30_000, kinds: [kind], perKey: 2 })
+      if (finishedKey === 'none') expect(next).toEqual([])
+      else expect(await keyOf(next.map((j) => j.id))).toEqual([finishedKey])
+
+      // A crashed worker's locks run out: its jobs count no more and are claimable again, still two per key.
+      const later = new Date(now.getTime() + 30_001)
+      const again = await claimJobs(db, { now: later, limit: 20, lockMs: 30_000, kinds: [kind], perKey: 2 })
+      const keys = await keyOf(again.map((j) => j.id))
+      expect(keys.filter((k) => k === 'endpoint:slow').length).toBe(2)
+      expect(keys.filter((k) => k === 'endpoint:fast').length).toBeLessThanOrEqual(2)
+      await runDueJobs(makeDeps(new FixedClock(new Date(later.getTime() + 60_000))), { [kind]: async () => {} }, { kinds: [kind], limit: 100 })
+    })
+
+    it('two claims racing never put more than perKey jobs of one key in flight', async () => {
+      const now = new Date('2026-03-01T00:00:00Z')
+      const kind = newKind('race')
+      for (let i = 0; i < 40; i++) await enqueueAt(kind, `endpoint:${i % 2}`, new Date(now.getTime() - 1_000 + i))
+      const claims = await Promise.all(Array.from({ length: 8 }, () => claimJobs(db, { now, limit: 3, lockMs: 30_000, kinds: [kind], perKey: 3 })))
+      const ids = claims.flat().map((j) => j.id)
+      expect(new Set(ids).size).toBe(ids.length)
+      const locked = await db
+        .selectFrom('jobs')
+        .select(['concurrency_key', (eb) => eb.fn.countAll<string>().as('n')])
+        .where('kind', '=', kind)
+        .where('locked_until', '>', now)
+        .groupBy('concurrency_key')
+        .orderBy('concurrency_key')
+        .execute()
+      // A claim that lost a race gets fewer jobs, never a key over its cap.
+      for (const r of locked) expect(Number(r.n)).toBeLessThanOrEqual(3)
+      expect(ids.length).toBeGreaterThan(0)
+      await claimJobs(db, { now, limit: 10, lockMs: 30_000, kinds: [kind], perKey: 3 })
+      const after = await db.selectFrom('jobs').select(['concurrency_key', (eb) => eb.fn.countAll<string>().as('n')]).where('kind', '=', kind).where('locked_until', '>', now).groupBy('concurrency_key').orderBy('concurrency_key').execute()
+      expect(after.map((r) => [r.concurrency_key, Number(r.n)])).toEqual([
+        ['endpoint:0', 3],
+        ['endpoint:1', 3],
+      ])
+      await runDueJobs(makeDeps(new FixedClock(new Date(now.getTime() + 60_000))), { [kind]: async () => {} }, { kinds: [kind], limit: 100 })
+    })
+
+    it('a lane refills as each job finishes: one stuck job holds one slot, not the lane', async () => {
+      const deps = makeDeps()
+      const kind = newKind('pool')
+      const { log, entries } = captureLog()
+      let release!: () => void
+      const gate = new Promise<void>((r) => (release = r))
+      const done: number[] = []
+      const handlers = {
+        [kind]: async (_d: Deps, payload: { i: number }) => {
+          if (payload.i === 0) await gate
+          done.push(payload.i)
+        },
+      }
+      await enqueueKeyed(kind, Array.from({ length: 12 }, () => undefined), new Date(deps.clock.now().getTime() - 1_000))
+      const worker = startWorker(deps, handlers, { log, pollMs: 60_000, kinds: [kind], lanes: [{ name: 'only', concurrency: 2 }] })
+      try {
+        worker.wake()
+        // With a batch-and-wait loop, job 0 would hold its batch partner's slot too: here the other 11 all pass through the second slot.
+        await until(() => done.length === 11)
+        expect(done).not.toContain(0)
+      } finally {
+        release()
+        await worker.stop()
+      }
+      expect(done).toContain(0)
+      expect(entries.filter((e) => e.level === 'error')).toEqual([])
+    })
+
+    it('lanes are independent: a lane full of stuck jobs does not delay another lane', async () => {
+      const deps = makeDeps()
+      const slow = newKind('slowlane')
+      const urgent = newKind('urgent')
+      const { log } = captureLog()
+      let release!: () => void
+      const gate = new Promise<void>((r) => (release = r))
+      let urgentRan = 0
+      let slowStarted = 0
+      const handlers = {
+        [slow]: async () => {
+          slowStarted++
+          await gate
+        },
+        [urgent]: async () => void urgentRan++,
+      }
+      for (let i = 0; i < 20; i++) await enqueue(db, { kind: slow, runAt: new Date(deps.clock.now().getTime() - 10_000) }, deps.clock.now())
+      const worker = startWorker(deps, handlers, {
+        log,
+        pollMs: 60_000,
+        kinds: [slow, urgent],
+        lanes: [
+          { name: 'payments', concurrency: 2 },
+          { name: 'deliveries', kinds: [slow], concurrency: 4 },
+        ],
+      })
+      try {
+        worker.wake()
+        await until(() => slowStarted === 4)
+        // The urgent job is younger than the whole slow backlog; it runs at once anyway.
+        await enqueue(db, { kind: urgent }, deps.clock.now())
+        worker.wake()
+        await until(() => urgentRan === 1)
+        expect(slowStarted).toBe(4)
+      } finally {
+        release()
+        await worker.stop()
+      }
+    })
+  })
+
   it('computes backoff as base × 2^(attempts-1), capped, with up to 25% jitter', () => {
     expect([1, 2, 3, 4].map((n) => backoffMs(n, { baseMs: 5000 }, () => 0))).toEqual([5000, 10_000, 20_000, 40_000])
     expect(backoffMs(1, { baseMs: 5000 }, () => 1)).toBe(6250)

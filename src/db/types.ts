@@ -321,6 +321,8 @@ export interface JobsTable {
   kind: string
   payload: Json<Record<string, unknown>>
   dedupe_key: string | null
+  /** Jobs with the same key are capped together by a lane (`perKey`); null is uncapped. */
+  concurrency_key: Generated<string | null>
   run_at: Timestamp
   attempts: Generated<number>
   max_attempts: Generated<number>

@@ -13,6 +13,11 @@ export interface NewJob {
    * pending, running or finished. Name the work it stands for (`checkouts.settle:${checkoutId}`).
    */
   dedupeKey?: string
+  /**
+   * Jobs sharing this key are capped together by the lane that runs them (`perKey`), e.g. one webhook
+   * endpoint's deliveries. Without it the job is capped only by its lane's concurrency.
+   */
+  concurrencyKey?: string
   /** Attempts before the job is given up (dead); defaults to the table's 10. */
   maxAttempts?: number
 }
@@ -31,6 +36,7 @@ export async function enqueue(db: Executor, job: NewJob, now: Date): Promise<voi
     kind: job.kind,
     payload: JSON.stringify(job.payload ?? {}),
     dedupe_key: job.dedupeKey ?? null,
+    concurrency_key: job.concurrencyKey ?? null,
     run_at: job.runAt ?? now,
     ...(job.maxAttempts !== undefined ? { max_attempts: job.maxAttempts } : {}),
     created_at: now,

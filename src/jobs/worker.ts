@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { sql } from 'kysely'
 import type { Executor } from '../db/index'
 import type { Deps } from '../deps'
 import { enqueue } from './queue'
@@ -66,6 +67,8 @@ export interface RunOptions extends RunJobOptions {
   batchSize?: number
   /** Only claim these kinds (tests use it to leave other files' jobs alone). Default: every kind. */
   kinds?: string[]
+  /** At most this many jobs of one `concurrency_key` run at once, across every worker (see `claimJobs`). */
+  perKey?: number
   /** Stops claiming further batches; jobs already claimed still finish. */
   signal?: AbortSignal
 }
@@ -92,36 +95,85 @@ export function backoffMs(attempts: number, opts: { baseMs?: number; capMs?: num
  * rows another transaction is claiming are skipped, and a row claimed and committed meanwhile is
  * re-checked (its new `locked_until` excludes it), so no two workers ever get the same job.
  * `now` is the application clock, so a test can move time.
+ *
+ * With `perKey`, at most that many jobs of one `concurrency_key` are locked at once, counting those other
+ * workers hold (jobs without a key are not capped), also when several processes claim at once (below).
+ * Only the oldest `CLAIM_SCAN` due jobs are looked at: a
+ * key at its cap with a longer backlog than that delays the keys behind it until its jobs run or are
+ * rescheduled (a failing endpoint's retries move to later `run_at`s).
  */
 export async function claimJobs(
   db: Executor,
-  opts: { now: Date; limit: number; lockMs: number; kinds?: string[] },
+  opts: { now: Date; limit: number; lockMs: number; kinds?: string[]; perKey?: number },
 ): Promise<ClaimedJob[]> {
-  const { now, limit, lockMs, kinds } = opts
+  const { now, limit, lockMs, kinds, perKey } = opts
   if (limit <= 0 || kinds?.length === 0) return []
-  const rows = await db
-    // `materialized`: the locking select runs exactly once, never re-planned into the update's join.
-    .with(
-      (wb) => wb('due').materialized(),
-      (qb) => {
-        let q = qb
-          .selectFrom('jobs')
-          .select('id')
-          .where('finished_at', 'is', null)
-          .where('run_at', '<=', now)
-          .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-        if (kinds) q = q.where('kind', 'in', kinds)
-        return q.orderBy('run_at').orderBy('id').limit(limit).forUpdate().skipLocked()
-      },
+  if (perKey !== undefined && !(Number.isInteger(perKey) && perKey >= 1)) throw new RangeError(`perKey must be a positive integer, got ${perKey}`)
+  const lockedUntil = new Date(now.getTime() + lockMs)
+  if (perKey === undefined) {
+    const rows = await db
+      // `materialized`: the locking select runs exactly once, never re-planned into the update's join.
+      .with(
+        (wb) => wb('due').materialized(),
+        (qb) => {
+          let q = qb
+            .selectFrom('jobs')
+            .select('id')
+            .where('finished_at', 'is', null)
+            .where('run_at', '<=', now)
+            .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+          if (kinds) q = q.where('kind', 'in', kinds)
+          return q.orderBy('run_at').orderBy('id').limit(limit).forUpdate().skipLocked()
+        },
+      )
+      .updateTable('jobs')
+      .from('due')
+      .set((eb) => ({ locked_until: lockedUntil, attempts: eb('jobs.attempts', '+', 1) }))
+      .whereRef('jobs.id', '=', 'due.id')
+      .returning(['jobs.id', 'jobs.kind', 'jobs.payload', 'jobs.attempts', 'jobs.max_attempts'])
+      .execute()
+    return rows.map(toClaimed)
+  }
+
+  const kindFilter = kinds ? sql`and kind in (${sql.join(kinds)})` : sql``
+  // No row locks on the scan. Two claims at once rank the same candidates the same way (oldest first per
+  // key, minus what is running), so together they pick from the same `perKey` oldest jobs of a key; the
+  // update re-checks each row it waited for (a job claimed or finished meanwhile is left out), so the
+  // loser gets fewer jobs, never a key over its cap.
+  const rows = await sql<JobRow>`
+    with candidates as materialized (
+      select id, concurrency_key, run_at from jobs
+      where finished_at is null and run_at <= ${now} and (locked_until is null or locked_until < ${now}) ${kindFilter}
+      order by run_at, id
+      limit ${CLAIM_SCAN}
+    ), running as (
+      select concurrency_key, count(*)::int as n from jobs
+      where finished_at is null and locked_until >= ${now}
+        and concurrency_key in (select concurrency_key from candidates where concurrency_key is not null)
+      group by concurrency_key
+    ), ranked as (
+      select c.id, c.run_at, c.concurrency_key,
+        row_number() over (partition by c.concurrency_key order by c.run_at, c.id) + coalesce(r.n, 0) as slot
+      from candidates c left join running r on r.concurrency_key = c.concurrency_key
+    ), picked as (
+      select id from ranked
+      where concurrency_key is null or slot <= ${perKey}
+      order by run_at, id
+      limit ${limit}
     )
-    .updateTable('jobs')
-    .from('due')
-    .set((eb) => ({ locked_until: new Date(now.getTime() + lockMs), attempts: eb('jobs.attempts', '+', 1) }))
-    .whereRef('jobs.id', '=', 'due.id')
-    .returning(['jobs.id', 'jobs.kind', 'jobs.payload', 'jobs.attempts', 'jobs.max_attempts'])
-    .execute()
-  return rows.map((r) => ({ id: r.id, kind: r.kind, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }))
+    update jobs set locked_until = ${lockedUntil}, attempts = jobs.attempts + 1
+    from picked
+    where jobs.id = picked.id and jobs.finished_at is null and (jobs.locked_until is null or jobs.locked_until < ${now})
+    returning jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts
+  `.execute(db)
+  return rows.rows.map(toClaimed)
 }
+
+type JobRow = { id: string; kind: string; payload: unknown; attempts: number; max_attempts: number }
+const toClaimed = (r: JobRow): ClaimedJob => ({ id: r.id, kind: r.kind, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts })
+
+/** The most due jobs a capped claim looks at (see `claimJobs`). */
+export const CLAIM_SCAN = 1_000
 
 /**
  * Runs one claimed job and records the outcome: finished, rescheduled with backoff, or dead (finished with
@@ -192,7 +244,7 @@ export async function runDueJobs(deps: Deps, handlers: JobHandlers, opts: RunOpt
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS
   let ran = 0
   while (ran < limit && !opts.signal?.aborted) {
-    const jobs = await claimJobs(deps.db, { now: deps.clock.now(), limit: Math.min(batchSize, limit - ran), lockMs, kinds: opts.kinds })
+    const jobs = await claimJobs(deps.db, { now: deps.clock.now(), limit: Math.min(batchSize, limit - ran), lockMs, kinds: opts.kinds, perKey: opts.perKey })
     if (jobs.length === 0) break
     const results = await Promise.allSettled(jobs.map((job) => runJob(deps, handlers, job, opts)))
     results.forEach((r, i) => {
@@ -215,11 +267,31 @@ export interface PeriodicJob {
   maxAttempts?: number
 }
 
-export interface WorkerOptions extends Omit<RunOptions, 'signal'> {
+/**
+ * A lane of the worker: a pool of up to `concurrency` jobs of its kinds in flight, refilled as each one
+ * finishes, so one slow job holds one slot, not the lane. Lanes claim and run independently: settlement
+ * never waits behind a backlog of webhook deliveries.
+ */
+export interface Lane {
+  name: string
+  /** The kinds it claims. Default: every handler's kind that no other lane names (the `kinds` option narrows it). */
+  kinds?: string[]
+  /** Jobs in flight at once. */
+  concurrency: number
+  /** At most this many jobs of one `concurrency_key` at once, across every process (webhooks: per endpoint). */
+  perKey?: number
+}
+
+export interface WorkerOptions extends Omit<RunOptions, 'signal' | 'limit' | 'perKey'> {
   log: JobLog
   /** Sleep between polls when nothing is due. Default 500 ms. */
   pollMs?: number
   periodic?: PeriodicJob[]
+  /**
+   * Default: one lane of every kind (or of `kinds`), `batchSize` (10) at once. With lanes, a job whose kind
+   * no lane claims waits in the table (for a process that knows it).
+   */
+  lanes?: Lane[]
   /**
    * Jobs that finished successfully are deleted this long after (an hourly `jobs.prune` job); dead jobs
    * are kept for inspection. Default 7 days; 0 keeps everything. Their dedupe keys are freed with them.
@@ -238,15 +310,43 @@ export const PRUNE_JOB_KIND = 'jobs.prune'
 const PRUNE_EVERY_MS = 3_600_000
 const DEFAULT_RETAIN_FINISHED_MS = 7 * 86_400_000
 
+/** A sleep that `wake()` ends early; a wake while awake makes the next sleep return at once. */
+class Alarm {
+  private pending = false
+  private interrupt: (() => void) | undefined
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.pending) {
+        this.pending = false
+        return resolve()
+      }
+      const timer = setTimeout(() => done(), ms)
+      const done = () => {
+        clearTimeout(timer)
+        this.interrupt = undefined
+        this.pending = false
+        resolve()
+      }
+      this.interrupt = done
+    })
+  }
+  wake(): void {
+    if (this.interrupt) this.interrupt()
+    else this.pending = true
+  }
+}
+
 /**
- * Runs due jobs in a loop until `stop()`: poll, run, sleep `pollMs` (or until `wake()`). Periodic jobs are
- * enqueued once per slot with the dedupe key `periodic:${kind}:${slot}`, so however many processes run a
- * worker, each slot runs once. Errors are logged and the loop goes on; it never throws.
+ * Runs due jobs until `stop()`, lane by lane (see `Lane`): each lane claims as many jobs as it has free
+ * slots, runs them, and claims again when one finishes; with nothing due it sleeps `pollMs` (or until
+ * `wake()`). Periodic jobs are enqueued once per slot with the dedupe key `periodic:${kind}:${slot}`, so
+ * however many processes run a worker, each slot runs once. Errors are logged and the loops go on; they
+ * never throw.
  */
 export function startWorker(deps: Deps, handlers: JobHandlers, opts: WorkerOptions): Worker {
   const { log } = opts
   const pollMs = opts.pollMs ?? 500
-  const limit = opts.limit ?? 100
+  const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS
   if (!(pollMs > 0)) throw new RangeError(`pollMs must be positive, got ${pollMs}`)
   const retainMs = opts.retainFinishedMs ?? DEFAULT_RETAIN_FINISHED_MS
   const periodic = [...(opts.periodic ?? [])]
@@ -260,24 +360,12 @@ export function startWorker(deps: Deps, handlers: JobHandlers, opts: WorkerOptio
   for (const p of periodic) {
     if (!(Number.isInteger(p.everyMs) && p.everyMs > 0)) throw new RangeError(`periodic job ${p.kind}: everyMs must be a positive integer`)
   }
+  const lanes = resolveLanes(opts, Object.keys(allHandlers))
 
-  const controller = new AbortController()
   let stopping = false
-  let woken = false
-  let interrupt: (() => void) | undefined
+  const alarms = lanes.map(() => new Alarm())
+  const periodicAlarm = new Alarm()
   const lastSlot = new Map<string, number>()
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || stopping) return resolve()
-      const done = () => {
-        clearTimeout(timer)
-        interrupt = undefined
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      interrupt = done
-    })
 
   const schedulePeriodic = async () => {
     const now = deps.clock.now()
@@ -290,53 +378,101 @@ export function startWorker(deps: Deps, handlers: JobHandlers, opts: WorkerOptio
         now,
       )
       lastSlot.set(p.kind, slot)
+      // The job is due at once (its slot started): let the lanes see it now rather than at their next poll.
+      alarms.forEach((a) => a.wake())
     }
   }
 
-  const loop = async () => {
-    let failures = 0
+  const periodicLoop = async () => {
     while (!stopping) {
-      woken = false
-      let ran = 0
       try {
         await schedulePeriodic()
       } catch (err) {
         log.error({ err }, 'job worker: could not enqueue periodic jobs')
       }
-      try {
-        ran = await runDueJobs(deps, allHandlers, { ...opts, limit, signal: controller.signal })
-        failures = 0
-      } catch (err) {
-        failures++
-        log.error({ err }, 'job worker: could not claim jobs; retrying')
-      }
-      if (stopping) break
-      if (ran >= limit) {
-        // More may be due: go again, but let other work (HTTP requests) in first.
-        await new Promise((r) => setImmediate(r))
-        continue
-      }
-      await sleep(failures ? Math.max(pollMs, Math.min(1000 * 2 ** (failures - 1), 15_000)) : pollMs)
+      await periodicAlarm.sleep(pollMs)
     }
   }
 
-  const running = loop().catch((err) => log.error({ err }, 'job worker stopped unexpectedly'))
+  const laneLoop = async (lane: ResolvedLane, alarm: Alarm) => {
+    const inFlight = new Set<Promise<void>>()
+    let failures = 0
+    while (!stopping) {
+      const free = lane.concurrency - inFlight.size
+      let claimed = 0
+      if (free > 0) {
+        try {
+          const jobs = await claimJobs(deps.db, { now: deps.clock.now(), limit: free, lockMs, kinds: lane.kinds, perKey: lane.perKey })
+          failures = 0
+          claimed = jobs.length
+          for (const job of jobs) {
+            const run: Promise<void> = runJob(deps, allHandlers, job, opts)
+              .then(
+                () => undefined,
+                // The handler ran but its outcome could not be written: the job runs again once its lock expires.
+                (err) => log.error({ job_id: job.id, kind: job.kind, lane: lane.name, err }, 'could not record a job outcome'),
+              )
+              .finally(() => {
+                inFlight.delete(run)
+                alarm.wake()
+              })
+            inFlight.add(run)
+          }
+        } catch (err) {
+          failures++
+          log.error({ err, lane: lane.name }, 'job worker: could not claim jobs; retrying')
+        }
+      }
+      if (stopping) break
+      if (free > 0 && claimed === free) {
+        // More may be due: claim again once these are under way, letting other work (HTTP requests) in first.
+        await new Promise((r) => setImmediate(r))
+        continue
+      }
+      // Nothing more is due, or the lane is full: a finished job or wake() ends the sleep.
+      await alarm.sleep(failures ? Math.max(pollMs, Math.min(1000 * 2 ** (failures - 1), 15_000)) : pollMs)
+    }
+    await Promise.allSettled([...inFlight])
+  }
+
+  const running = Promise.all([
+    periodicLoop().catch((err) => log.error({ err }, 'job worker: the periodic scheduler stopped unexpectedly')),
+    ...lanes.map((lane, i) => laneLoop(lane, alarms[i]!).catch((err) => log.error({ err, lane: lane.name }, 'job worker lane stopped unexpectedly'))),
+  ])
   let stopped: Promise<void> | undefined
   return {
     wake() {
-      woken = true
-      interrupt?.()
+      alarms.forEach((a) => a.wake())
     },
     stop() {
       stopped ??= (async () => {
         stopping = true
-        controller.abort()
-        interrupt?.()
+        periodicAlarm.wake()
+        alarms.forEach((a) => a.wake())
         await running
       })()
       return stopped
     },
   }
+}
+
+interface ResolvedLane {
+  name: string
+  kinds: string[] | undefined
+  concurrency: number
+  perKey: number | undefined
+}
+
+function resolveLanes(opts: WorkerOptions, handlerKinds: string[]): ResolvedLane[] {
+  const only = opts.kinds
+  if (!opts.lanes?.length) return [{ name: 'default', kinds: only, concurrency: opts.batchSize ?? 10, perKey: undefined }]
+  const named = new Set(opts.lanes.flatMap((l) => l.kinds ?? []))
+  const narrow = (kinds: string[]) => (only ? kinds.filter((k) => only.includes(k)) : kinds)
+  return opts.lanes.map((l) => {
+    if (!(Number.isInteger(l.concurrency) && l.concurrency >= 1)) throw new RangeError(`lane ${l.name}: concurrency must be a positive integer`)
+    const kinds = narrow(l.kinds ?? [...new Set([...handlerKinds, ...(only ?? [])])].filter((k) => !named.has(k)))
+    return { name: l.name, kinds, concurrency: l.concurrency, perKey: l.perKey }
+  })
 }
 
 /** Deletes jobs that finished successfully before `before`. Dead jobs (with `last_error`) stay. */

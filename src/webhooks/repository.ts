@@ -50,6 +50,8 @@ export async function hasSubscribers(db: Executor, organizationId: string, type:
 }
 
 export const DELIVER_JOB = 'webhooks.deliver'
+/** The concurrency key of an endpoint's deliveries: the worker runs only a few of them at once. */
+export const endpointConcurrencyKey = (endpointId: string) => `webhook-endpoint:${endpointId}`
 
 /**
  * The outbox write, in one statement: the event, a delivery per enabled endpoint subscribed to its type,
@@ -74,11 +76,12 @@ export async function insertEventWithDeliveries(
       insert into webhook_deliveries (id, event_id, endpoint_id, organization_id, api_version, created_at)
       select kassa_uuid_v7(${now}::timestamptz), event.id, targets.id, ${organizationId}::uuid, targets.api_version, ${now}::timestamptz
       from event cross join targets
-      returning id
+      returning id, endpoint_id
     )
-    insert into jobs (id, kind, payload, dedupe_key, run_at, created_at)
+    insert into jobs (id, kind, payload, dedupe_key, concurrency_key, run_at, created_at)
     select kassa_uuid_v7(${now}::timestamptz), ${DELIVER_JOB}::text, jsonb_build_object('delivery_id', delivery.id),
-      ${`${DELIVER_JOB}:`}::text || delivery.id, ${now}::timestamptz, ${now}::timestamptz
+      ${`${DELIVER_JOB}:`}::text || delivery.id, ${endpointConcurrencyKey('')}::text || delivery.endpoint_id,
+      ${now}::timestamptz, ${now}::timestamptz
     from delivery
   `.execute(db)
 }
@@ -216,11 +219,11 @@ export async function listAttempts(db: Executor, organizationId: string, filter:
 export type AttemptListRow = Awaited<ReturnType<typeof listAttempts>>['rows'][number]
 
 /** A delivery of the organization whose endpoint still exists, for redelivery. */
-export async function findRedeliverable(db: Executor, organizationId: string, deliveryId: string): Promise<{ id: string } | undefined> {
+export async function findRedeliverable(db: Executor, organizationId: string, deliveryId: string): Promise<{ id: string; endpoint_id: string } | undefined> {
   return db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as we', 'we.id', 'd.endpoint_id')
-    .select('d.id')
+    .select(['d.id', 'd.endpoint_id'])
     .where('d.id', '=', deliveryId)
     .where('d.organization_id', '=', organizationId)
     .where('we.deleted_at', 'is', null)

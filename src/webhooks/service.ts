@@ -228,9 +228,19 @@ export async function listDeliveries(deps: Pick<Deps, 'db'>, auth: AuthContext, 
  */
 export async function redeliverEvent(deps: D & Pick<Deps, 'wakeWorker'>, auth: AuthContext, deliveryId: string): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
-    if (!(await repo.findRedeliverable(tx, auth.organizationId, deliveryId))) throw new ResourceNotFound()
+    const delivery = await repo.findRedeliverable(tx, auth.organizationId, deliveryId)
+    if (!delivery) throw new ResourceNotFound()
     const now = deps.clock.now()
-    await enqueue(tx, { kind: repo.DELIVER_JOB, payload: { delivery_id: deliveryId, redelivery: true }, dedupeKey: `${repo.DELIVER_JOB}:${deliveryId}:${newId()}` }, now)
+    await enqueue(
+      tx,
+      {
+        kind: repo.DELIVER_JOB,
+        payload: { delivery_id: deliveryId, redelivery: true },
+        dedupeKey: `${repo.DELIVER_JOB}:${deliveryId}:${newId()}`,
+        concurrencyKey: repo.endpointConcurrencyKey(delivery.endpoint_id),
+      },
+      now,
+    )
   })
   deps.wakeWorker?.()
 }
