@@ -9,6 +9,7 @@ import * as embedHosts from './2026-12-03T1100-add-organization-embed-hosts'
 import * as adHocPrices from './2026-12-03T1200-checkout-ad-hoc-prices'
 import * as retentionIndex from './2026-12-04T1000-checkouts-retention-index'
 import * as linkVisitCounts from './2026-12-04T1300-create-link-visit-counts'
+import * as linkConfigNotify from './2026-12-04T1500-link-config-notify'
 
 // Listed here rather than read from the folder, so the migrations travel with the bundle and
 // their order is reviewed like code. Names sort by date.
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T1200-checkout-ad-hoc-prices': adHocPrices,
   '2026-12-04T1000-checkouts-retention-index': retentionIndex,
   '2026-12-04T1300-create-link-visit-counts': linkVisitCounts,
+  '2026-12-04T1500-link-config-notify': linkConfigNotify,
 }
