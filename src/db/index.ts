@@ -42,7 +42,16 @@ pg.types.setTypeParser(20, (v) => {
   return n
 })
 
-export async function openPostgres(url: string, opts: { max?: number; onError?: (err: Error) => void } = {}): Promise<Database> {
+export interface PostgresOptions {
+  max?: number
+  onError?: (err: Error) => void
+  /** The wait before the n-th attempt (from 0) to restore a dropped LISTEN; by default 100 ms doubling up to 10 s, jittered. */
+  listenRetryDelayMs?: (attempt: number) => number
+}
+
+const defaultRetryDelay = (attempt: number) => Math.min(10_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2)
+
+export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 })
   // An idle connection that dies (server restart, admin termination) must not crash the process:
   // the pool drops it and the next query opens a fresh one.
@@ -55,7 +64,7 @@ export async function openPostgres(url: string, opts: { max?: number; onError?: 
     kind: 'postgres',
     async listen(channel, handlers) {
       const unsubscribe = ownWrites.subscribe(channel, handlers.onMessage)
-      const listener = await listenPostgres(url, channel, handlers)
+      const listener = await listenPostgres(url, channel, handlers, opts.listenRetryDelayMs ?? defaultRetryDelay)
       return {
         async close() {
           unsubscribe()
@@ -71,9 +80,9 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 /**
  * A dedicated connection (never one of the pool's) that LISTENs, and on any drop (server restart, admin
- * termination, network) reconnects with a growing, jittered delay: 100 ms doubling up to 10 s.
+ * termination, network) reconnects after `retryDelay(attempt)`.
  */
-async function listenPostgres(url: string, channel: string, h: ListenHandlers): Promise<Listener> {
+async function listenPostgres(url: string, channel: string, h: ListenHandlers, retryDelay: (attempt: number) => number): Promise<Listener> {
   let closed = false
   let attempt = 0
   let ready = false
@@ -94,8 +103,7 @@ async function listenPostgres(url: string, channel: string, h: ListenHandlers): 
       if (closed) return
       if (ready) h.onLost?.(err)
       ready = false
-      const delay = Math.min(10_000, 100 * 2 ** attempt++) * (0.5 + Math.random() / 2)
-      timer = setTimeout(() => void connect(), delay)
+      timer = setTimeout(() => void connect(), retryDelay(attempt++))
       timer.unref()
     }
     client.on('error', drop)
