@@ -176,6 +176,20 @@ describe('a cached link', async () => {
     expect((await sessionOf(ctx, next.visit.headers.location as string)).discount_amount).toBe(950)
   })
 
+  it("attaching a custom field to the link's product, and renaming its slug, are seen by the next visit", async () => {
+    const { org, link, product } = await setUp(ctx)
+    const field = await post(ctx, org, '/v1/custom-fields/', { type: 'text', slug: 'company', name: 'Company', properties: {} })
+    const fieldsOf = async (secret: string, query: string) => {
+      const res = await ctx.app.inject({ method: 'GET', url: `/buy/${secret}?${query}`, headers: { 'user-agent': CHROME } })
+      const session = /\/checkout\/(polar_c_[A-Za-z0-9_-]+)/.exec(res.headers.location as string)![1]!
+      return (await sql<{ custom_field_data: Record<string, unknown> }>`select custom_field_data from checkouts where client_secret = ${session}`.execute(ctx.deps.db)).rows[0]!.custom_field_data
+    }
+    await afterChange(link.client_secret, () => patch(ctx, org, `/v1/products/${product.id}`, { attached_custom_fields: [{ custom_field_id: field.id, required: false }] }))
+    expect(await fieldsOf(link.client_secret, 'custom_field_data.company=Acme')).toEqual({ company: 'Acme' })
+    await afterChange(link.client_secret, () => patch(ctx, org, `/v1/custom-fields/${field.id}`, { type: 'text', slug: 'firm' }))
+    expect(await fieldsOf(link.client_secret, 'custom_field_data.firm=Acme')).toEqual({ firm: 'Acme' })
+  })
+
   it("renaming the organization is seen by the next preview", async () => {
     const { org, link } = await setUp(ctx)
     const next = await afterChange(link.client_secret, () => patch(ctx, org, `/v1/organizations/${org.organizationId}`, { name: 'Renamed Co' }))

@@ -96,7 +96,8 @@ export interface VisitContext {
 }
 
 /**
- * A link visit: one read for the link's configuration, one insert for the session. Every query
+ * A link visit: the link's configuration (from the cache when there is one, else one read), one insert
+ * for the session. Every query
  * parameter is checked on its own; a bad one is dropped and the buyer still gets a checkout.
  */
 export async function createCheckoutFromLink(deps: VisitDeps, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
