@@ -10,6 +10,7 @@ import type { Config } from './config'
 import type { Database } from './db/index'
 import type { Deps } from './deps'
 import { checkoutLinkRoutes } from './checkout-links/routes'
+import { findLinkForVisit, LINK_CONFIG_CHANNEL, LinkVisitCache } from './checkout-links/service'
 import { checkoutPageRoutes, linkRedirectRoutes } from './checkout-page/routes'
 import { checkoutRoutes } from './checkouts/routes'
 import type { FrontDoor } from './checkouts/visit'
@@ -53,8 +54,8 @@ export const API_VERSION = '0.1.0'
 declare module 'fastify' {
   interface FastifyInstance {
     deps: Deps
-    /** The link visit's counters and flood limit (tests flush the counters through here). */
-    frontDoor: Required<Pick<FrontDoor, 'counts'>> & FrontDoor
+    /** The link visit's counters, flood limit and links' cache (tests flush the counters through here). */
+    frontDoor: Required<Pick<FrontDoor, 'counts' | 'linkCache'>> & FrontDoor
   }
 }
 
@@ -165,7 +166,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     },
   )
 
-  const frontDoor = await startFrontDoor(app, deps)
+  const frontDoor = await startFrontDoor(app, deps, opts.database)
 
   await app.register(productRoutes, { prefix: '/v1/products', deps })
   await app.register(discountRoutes, { prefix: '/v1/discounts', deps })
@@ -189,21 +190,37 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
 /**
  * The link visit's helpers beside the database (issue 10): the visit counters, flushed every
- * `VISIT_COUNT_FLUSH_SECONDS` and once more on close, and the flood limit (per process, or shared
- * through `REDIS_URL`).
+ * `VISIT_COUNT_FLUSH_SECONDS` and once more on close, the flood limit (per process, or shared
+ * through `REDIS_URL`), and the links' configuration cache, trusted while its LISTEN is up.
  */
-async function startFrontDoor(app: FastifyInstance, deps: Deps): Promise<FastifyInstance['frontDoor']> {
+async function startFrontDoor(app: FastifyInstance, deps: Deps, database: Database): Promise<FastifyInstance['frontDoor']> {
   const counts = new VisitCounter()
   const limiter = await createVisitLimiter(app, { max: deps.config.linkVisitRateLimit, redisUrl: deps.config.redisUrl, log: app.log })
   const flush = () => counts.flush(deps.db).catch((err) => app.log.warn({ err, pending: counts.size }, 'visit counts not written; kept for the next flush'))
   const timer = setInterval(flush, deps.config.visitCountFlushSeconds * 1000)
   timer.unref()
+  const linkCache = new LinkVisitCache({ load: (secret) => findLinkForVisit(deps.db, secret) })
+  let wasLost = false
+  const listener = await database.listen(LINK_CONFIG_CHANNEL, {
+    onMessage: (payload) => linkCache.invalidate(payload),
+    onReady: () => {
+      linkCache.ready()
+      if (wasLost) app.log.info('link configuration changes are heard again: link visits are cached again')
+      wasLost = false
+    },
+    onLost: (err) => {
+      linkCache.lost()
+      wasLost = true
+      app.log.warn({ err }, 'lost the LISTEN for link configuration changes: link visits read the database until it is back')
+    },
+  })
   app.addHook('onClose', async () => {
     clearInterval(timer)
+    await listener.close()
     await flush()
     await limiter?.close()
   })
-  const frontDoor = { counts, ...(limiter ? { limiter } : {}) }
+  const frontDoor = { counts, linkCache, ...(limiter ? { limiter } : {}) }
   app.decorate('frontDoor', frontDoor)
   return frontDoor
 }

@@ -186,6 +186,7 @@ export async function deleteCheckoutLink(deps: D, auth: AuthContext, id: string)
 /** The link as a visit needs it (one query), or undefined when unknown or deleted. */
 export const findLinkForVisit = (db: Executor, clientSecret: string) => repo.findLinkForVisit(db, clientSecret)
 export type { LinkForVisit } from './repository'
+export { LINK_CONFIG_CHANNEL, LinkVisitCache } from './visit-cache'
 
 /** The public URL of a live link, by id (for "start again" from an expired session). */
 export async function findLiveLinkUrl(deps: Pick<Deps, 'db' | 'config'>, organizationId: string, linkId: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { findLinkForVisit, type LinkForVisit } from '../checkout-links/service'
+import { findLinkForVisit, type LinkForVisit, type LinkVisitCache } from '../checkout-links/service'
 import { parseFieldValue } from '../custom-fields/values'
 import type { NewRow } from '../db/types'
 import type { Deps } from '../deps'
@@ -96,21 +96,24 @@ export interface VisitContext {
 }
 
 /**
- * A link visit: one read for the link's configuration, one insert for the session. Every query
+ * A link visit: the link's configuration (from the cache when there is one, else one read), one insert
+ * for the session. Every query
  * parameter is checked on its own; a bad one is dropped and the buyer still gets a checkout.
  */
-export async function createCheckoutFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
+export async function createCheckoutFromLink(deps: VisitDeps, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
   try {
     return await openFromLink(deps, linkSecret, visit)
   } catch (err) {
     // A product of the link was deleted between the read and the insert (DELETE /v1/products/{id} takes it
     // off the link too): the visit is made again on what the link now offers, instead of a 500.
     if (!repo.isLostProductRace(err)) throw err
+    // Read again, not from memory: the cached configuration may be the one that lost the race.
+    deps.linkCache?.forget(linkSecret)
     return openFromLink(deps, linkSecret, visit)
   }
 }
 
-async function openFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
+async function openFromLink(deps: VisitDeps, linkSecret: string, visit: VisitContext): Promise<{ clientSecret: string; forward: string }> {
   const link = await lookUpLink(deps, linkSecret)
   const sellable = link?.products.filter((p) => p.prices.length > 0) ?? []
   if (!link || sellable.length === 0) throw new LinkNotAvailable(link?.organization_name)
@@ -225,11 +228,15 @@ export const rawQuery = (url: string) => {
 export const VISIT_COOKIE = 'kassa_visit'
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{1,200}$/
 
-/** The parts of the front door that live beside the database: counters and the flood limit (src/app.ts builds them). */
+/** The parts of the front door that live beside the database: counters, the flood limit, the links' cache (src/app.ts builds them). */
 export interface FrontDoor {
   counts?: VisitCounter
   limiter?: VisitLimiter
+  /** Each link's visit configuration in memory, kept current by NOTIFY; without it every visit reads the database. */
+  linkCache?: LinkVisitCache
 }
+
+type VisitDeps = Pick<Deps, 'db' | 'clock' | 'config'> & Pick<FrontDoor, 'linkCache'>
 
 export interface VisitRequest {
   url: string
@@ -252,8 +259,9 @@ export class VisitsLimited extends Error {
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 
-/** The link's visit configuration: every read of it on the visit goes through here. */
-const lookUpLink = (deps: Pick<Deps, 'db'>, linkSecret: string) => findLinkForVisit(deps.db, linkSecret)
+/** The link's visit configuration: every read of it on the visit goes through here (and so through the cache). */
+const lookUpLink = (deps: Pick<Deps, 'db'> & Pick<FrontDoor, 'linkCache'>, linkSecret: string) =>
+  deps.linkCache ? deps.linkCache.get(linkSecret) : findLinkForVisit(deps.db, linkSecret)
 
 /** A session is handed back only while it has this much left (at most half the TTL), so a returning buyer is not given one about to expire. */
 const reuseMarginMs = (ttlSeconds: number) => Math.min(300, ttlSeconds / 2) * 1000

@@ -10,6 +10,7 @@ import * as adHocPrices from './2026-12-03T1200-checkout-ad-hoc-prices'
 import * as retentionIndex from './2026-12-04T1000-checkouts-retention-index'
 import * as linkVisitCounts from './2026-12-04T1300-create-link-visit-counts'
 import * as jobsConcurrencyKey from './2026-12-04T1400-jobs-concurrency-key'
+import * as linkConfigNotify from './2026-12-04T1500-link-config-notify'
 
 // Listed here rather than read from the folder, so the migrations travel with the bundle and
 // their order is reviewed like code. Names sort by date.
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T1000-checkouts-retention-index': retentionIndex,
   '2026-12-04T1300-create-link-visit-counts': linkVisitCounts,
   '2026-12-04T1400-jobs-concurrency-key': jobsConcurrencyKey,
+  '2026-12-04T1500-link-config-notify': linkConfigNotify,
 }
