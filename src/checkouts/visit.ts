@@ -172,7 +172,7 @@ async function openFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSec
   }
 
   const clientSecret = newSecret(CHECKOUT_SECRET_PREFIX)
-  const row: NewRow<'checkouts'> = {
+  const row: repo.VisitCheckoutRow = {
     id: newId(),
     organization_id: link.organization_id,
     client_secret: clientSecret,
@@ -210,7 +210,7 @@ async function openFromLink(deps: Pick<Deps, 'db' | 'clock' | 'config'>, linkSec
       await emitCheckoutEvent(tx, deps, 'checkout.created', inserted, now)
     })
   } else {
-    await repo.insertCheckout(deps.db, row)
+    await repo.insertVisitCheckout(deps.db, row)
   }
   return { clientSecret, forward: forwardedQuery(q, applied) }
 }
