@@ -175,7 +175,7 @@ async function openFromLink(deps: VisitDeps, linkSecret: string, visit: VisitCon
   }
 
   const clientSecret = newSecret(CHECKOUT_SECRET_PREFIX)
-  const row: NewRow<'checkouts'> = {
+  const row: repo.VisitCheckoutRow = {
     id: newId(),
     organization_id: link.organization_id,
     client_secret: clientSecret,
@@ -213,7 +213,7 @@ async function openFromLink(deps: VisitDeps, linkSecret: string, visit: VisitCon
       await emitCheckoutEvent(tx, deps, 'checkout.created', inserted, now)
     })
   } else {
-    await repo.insertCheckout(deps.db, row)
+    await repo.insertVisitCheckout(deps.db, row)
   }
   return { clientSecret, forward: forwardedQuery(q, applied) }
 }
