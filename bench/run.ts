@@ -9,11 +9,16 @@
  * cut off when the run stopped, and the row count moved by exactly that much. Anything else fails the
  * bench (exit code 1).
  *
+ * Then, on PostgreSQL, one Kassa server per kind of visit through the front door (issue 10): `new`,
+ * `reused` (the `kassa_visit` cookie of an open session), `preview` (a link previewer), `prefetch`
+ * (`Sec-Purpose: prefetch`), `limited` (LINK_VISIT_RATE_LIMIT=1, fixed URLs: 429s), each checked against
+ * the answers and rows it may make, with CPU and SQL statements per response.
+ *
  * Env (all optional): BENCH_DURATION (seconds per measured run, 10), BENCH_WARMUP (seconds, 2),
  * BENCH_CONNECTIONS (50), BENCH_LINKS (200), BENCH_SESSIONS (existing sessions for the last run,
  * 1000000), BENCH_PG_URL (an admin connection, postgres://postgres@127.0.0.1:5432/postgres; the bench
  * creates and drops the database BENCH_DB_NAME, kassa_bench), BENCH_SKIP (comma list of page, hostile, postgres,
- * pglite, logging, million), BENCH_ROUNDS (Kassa/baseline pairs per database, alternating who goes first, 2), BENCH_PROFILE=1
+ * pglite, logging, kinds, million), BENCH_ROUNDS (Kassa/baseline pairs per database, alternating who goes first, 2), BENCH_PROFILE=1
  * (or kassa, baseline, all: write a CPU profile of each such server, from ready to stop, into $TMPDIR/kassa-bench-profiles/;
  * see bench/profile-summary.ts), BENCH_STRICT=1 (a missed
  * target also fails the bench).
