@@ -4,7 +4,7 @@
  * insert into `checkouts` with the same columns (see visit-sql.ts), a 307 to the checkout page. On
  * `pg` (a pool of 10, as Kassa's `openPostgres`) or on a PGlite instance.
  * The read is a named (prepared) statement on PostgreSQL, as in Kassa; BENCH_BASELINE_PREPARE=0 turns that off.
- * Env: BENCH_DB (`postgres://…` or `pglite:<dir>`). Prints `READY port=<n>`; SIGTERM stops it.
+ * Env: BENCH_DB (`postgres://…` or `pglite:<dir>`), BENCH_COUNT_SQL=1 (see sql-count.ts). Prints `READY port=<n>`; SIGTERM stops it.
  */
 import { createServer } from 'node:http'
 import { PGlite } from '@electric-sql/pglite'
@@ -12,12 +12,14 @@ import pg from 'pg'
 import { LINK_PATH } from './common'
 import { INSERT_SQL, sessionValues, visitRead, type LinkForVisit } from './visit-sql'
 import { startProfiler, stopProfiler } from './profiler'
+import { installSqlCounter, SQL_COUNT_PATH, sqlStatements } from './sql-count'
 import './watchdog'
 
 type Query = (text: string, params: unknown[]) => Promise<{ rows: any[] }>
 
 const target = process.env.BENCH_DB
 if (!target) throw new Error('BENCH_DB is not set')
+installSqlCounter()
 let query: Query
 let close: () => Promise<void>
 if (target.startsWith('pglite:')) {
@@ -47,6 +49,10 @@ const server = createServer((req, res) => {
   const url = req.url ?? '/'
   const qi = url.indexOf('?')
   const path = qi < 0 ? url : url.slice(0, qi)
+  if (path === SQL_COUNT_PATH && process.env.BENCH_COUNT_SQL === '1') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ statements: sqlStatements() }))
+    return
+  }
   if (req.method !== 'GET' || !path.startsWith(prefix)) {
     res.writeHead(404).end()
     return

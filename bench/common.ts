@@ -45,12 +45,13 @@ const LOCALES = ['de', 'fr-CA', 'pt-BR', 'xx', 'en']
  * The path of request number `seq` (the tag `<prefix><seq>` makes it unique): a random link and a
  * varied, realistic query: valid and invalid emails, attribution, pay-what-you-want amounts (valid,
  * out of range, not a number), a product that is or is not one of the link's, an unsupported locale,
- * and parameters Kassa only forwards.
+ * and parameters Kassa only forwards. `linkIndex` fixes the link instead (the per-kind runs' fixed URLs).
  */
-export function visitPath(data: BenchDataset, seq: number, tag: string): string {
+export function visitPath(data: BenchDataset, seq: number, tag: string, linkIndex?: number): string {
   const r = rng(seq * 2654435761)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
-  const link = pick(data.links)
+  const picked = pick(data.links)
+  const link = linkIndex === undefined ? picked : data.links[linkIndex % data.links.length]!
   const q: [string, string][] = []
   if (r() < 0.7) q.push(['customer_email', r() < 0.9 ? `buyer.${seq}+${pick(SOURCES)}@example.com` : 'not-an-email'])
   if (r() < 0.2) q.push(['customer_name', `Buyer ${seq}`])
@@ -72,6 +73,13 @@ export function visitPath(data: BenchDataset, seq: number, tag: string): string 
   }
   return `${LINK_PATH}/${link.secret}?${q.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`
 }
+
+/** What the per-kind runs send (run.ts's "kinds" section); `new` is every other run's traffic. */
+export type VisitKind = 'new' | 'reused' | 'preview' | 'prefetch' | 'limited'
+export const VISIT_KINDS: readonly VisitKind[] = ['new', 'reused', 'preview', 'prefetch', 'limited']
+/** A real link previewer, as isbot knows it (src/checkouts/visitors.ts's PREVIEWERS). */
+export const PREVIEWER_UA = 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)'
+export const VISIT_COOKIE = 'kassa_visit'
 
 /** The line a server prints on stdout once it accepts connections. */
 export const READY_RE = /^READY port=(\d+)$/m

@@ -9,11 +9,16 @@
  * cut off when the run stopped, and the row count moved by exactly that much. Anything else fails the
  * bench (exit code 1).
  *
+ * Then, on PostgreSQL, one Kassa server per kind of visit through the front door (issue 10): `new`,
+ * `reused` (the `kassa_visit` cookie of an open session), `preview` (a link previewer), `prefetch`
+ * (`Sec-Purpose: prefetch`), `limited` (LINK_VISIT_RATE_LIMIT=1, fixed URLs: 429s), each checked against
+ * the answers and rows it may make, with CPU and SQL statements per response.
+ *
  * Env (all optional): BENCH_DURATION (seconds per measured run, 10), BENCH_WARMUP (seconds, 2),
  * BENCH_CONNECTIONS (50), BENCH_LINKS (200), BENCH_SESSIONS (existing sessions for the last run,
  * 1000000), BENCH_PG_URL (an admin connection, postgres://postgres@127.0.0.1:5432/postgres; the bench
  * creates and drops the database BENCH_DB_NAME, kassa_bench), BENCH_SKIP (comma list of page, hostile, postgres,
- * pglite, logging, million), BENCH_ROUNDS (Kassa/baseline pairs per database, alternating who goes first, 2), BENCH_PROFILE=1
+ * pglite, logging, kinds, million), BENCH_ROUNDS (Kassa/baseline pairs per database, alternating who goes first, 2), BENCH_PROFILE=1
  * (or kassa, baseline, all: write a CPU profile of each such server, from ready to stop, into $TMPDIR/kassa-bench-profiles/;
  * see bench/profile-summary.ts), BENCH_STRICT=1 (a missed
  * target also fails the bench).
@@ -27,8 +32,8 @@ import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { loadConfig } from '../src/config'
 import { migrate, openPGlite, openPostgres, type Database } from '../src/db/index'
-import { READY_RE, TAG_PARAM, type BenchDataset } from './common'
-import type { LoadMessage, LoadRequest, PhaseResult } from './load'
+import { READY_RE, TAG_PARAM, VISIT_KINDS, type BenchDataset, type VisitKind } from './common'
+import type { LoadMessage, LoadRequest, PhaseResult, SetupResult } from './load'
 import { bulkInsertSessions, seed } from './seed'
 import { INSERT_SQL, sessionValues, visitRead, type LinkForVisit } from './visit-sql'
 
@@ -53,8 +58,13 @@ const STRICT = env.BENCH_STRICT === '1'
 const ADMIN_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const DB_NAME = env.BENCH_DB_NAME ?? 'kassa_bench'
 if (!/^[a-z_][a-z0-9_]*$/.test(DB_NAME)) throw new Error(`BENCH_DB_NAME=${DB_NAME}: letters, digits and _ only`)
-const TARGET_RPS_RATIO = 0.7
-const TARGET_P99_RATIO = 2
+// Issue 10: the front door must cost nothing on a new session: Kassa at least as fast as the bare
+// baseline (read + insert + 307), and its p99 within 1.2× of the baseline's.
+const TARGET_RPS_RATIO = 1
+const TARGET_P99_RATIO = 1.2
+// A link previewer's answer (kinds section): cheap, and no database at all (a link-config cache).
+const TARGET_PREVIEW_US = 100
+const TARGET_PREVIEW_STMT = 0
 
 const benchUrl = (() => {
   const u = new URL(ADMIN_URL)
@@ -147,7 +157,16 @@ async function startServer(kind: ServerKind, db: DbTarget, extraEnv: Record<stri
   const script = path.join(here, kind === 'kassa' ? 'kassa-server.ts' : 'baseline-server.ts')
   const child = track(
     spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, BENCH_DB: db.spec, BENCH_PARENT_PID: String(process.pid), ...(profileFile ? { BENCH_PROFILE_FILE: profileFile } : {}), ...extraEnv },
+      env: {
+        ...process.env,
+        BENCH_DB: db.spec,
+        BENCH_PARENT_PID: String(process.pid),
+        BENCH_COUNT_SQL: '1',
+        // new-session runs: no flood limit (every request comes from 127.0.0.1); the `limited` kind sets 1
+        LINK_VISIT_RATE_LIMIT: '0',
+        ...(profileFile ? { BENCH_PROFILE_FILE: profileFile } : {}),
+        ...extraEnv,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   )
@@ -185,7 +204,7 @@ async function startServer(kind: ServerKind, db: DbTarget, extraEnv: Record<stri
   return { child, port, logBytes: () => logBytes }
 }
 
-function runLoad(req: LoadRequest, onMeasureStart: () => void): Promise<{ warmup: PhaseResult | null; measure: PhaseResult }> {
+function runLoad(req: LoadRequest, onMeasureStart: () => void): Promise<{ setup: SetupResult | null; warmup: PhaseResult | null; measure: PhaseResult }> {
   const child = track(fork(path.join(here, 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
   return new Promise((resolve, reject) => {
     let done = false
@@ -193,7 +212,7 @@ function runLoad(req: LoadRequest, onMeasureStart: () => void): Promise<{ warmup
       if (m.type === 'measure-start') onMeasureStart()
       else if (m.type === 'done') {
         done = true
-        resolve({ warmup: m.warmup, measure: m.measure })
+        resolve({ setup: m.setup, warmup: m.warmup, measure: m.measure })
       } else {
         done = true
         reject(new Error(`load generator failed: ${m.message}`))
@@ -382,12 +401,40 @@ function verifyPhase(label: string, phase: PhaseResult, tags: string[]): { sessi
   return { sessions: seqs.length - inFlightInserted, inFlightInserted }
 }
 
+/** What each kind of the kinds section must answer. */
+const KIND_STATUSES: Record<Exclude<VisitKind, 'new'>, string[]> = { reused: ['307'], preview: ['200'], prefetch: ['503'], limited: ['307', '429'] }
+
+/**
+ * The check of a kinds run other than `new`: only the kind's answers; `reused`: every 307 to the session
+ * its cookie names, no new cookie, and no rows beyond the one session per link of the set-up; `preview`
+ * and `prefetch`: no rows at all; `limited`: exactly the 307s' rows (give or take requests cut off).
+ */
+function verifyKind(label: string, kind: Exclude<VisitKind, 'new'>, run: { setup: SetupResult | null; warmup: PhaseResult | null; measure: PhaseResult }, rowsAdded: number): void {
+  const problems: string[] = []
+  const phases = [run.warmup, run.measure].filter((p): p is PhaseResult => p !== null)
+  for (const p of phases) {
+    const other = Object.entries(p.statuses).filter(([st]) => !KIND_STATUSES[kind].includes(st))
+    if (other.length) problems.push(`${p.tag}: unexpected responses: ${other.map(([st, n]) => `${n}× ${st}`).join(', ')}`)
+    if (p.badLocation) problems.push(`${p.tag}: ${p.badLocation} 307 responses to ${kind === 'reused' ? 'another session than the cookie names' : 'no checkout'}`)
+    if (kind === 'reused' && p.setCookie) problems.push(`${p.tag}: ${p.setCookie} reused sessions came with a new cookie`)
+  }
+  const redirects = phases.reduce((a, p) => a + p.redirected.length, 0)
+  const cutOff = phases.reduce((a, p) => a + p.inFlight.length, 0)
+  if (kind === 'reused' && rowsAdded !== run.setup?.sessions) problems.push(`checkouts grew by ${rowsAdded} rows, but only the ${run.setup?.sessions} set-up visits open sessions`)
+  if ((kind === 'preview' || kind === 'prefetch') && rowsAdded !== 0) problems.push(`checkouts grew by ${rowsAdded} rows (must be 0)`)
+  if (kind === 'limited' && (rowsAdded < redirects || rowsAdded > redirects + cutOff)) problems.push(`checkouts grew by ${rowsAdded} rows for ${redirects} 307s (${cutOff} cut off)`)
+  if (problems.length) throw new BenchFailure(`${label}:\n  - ${problems.join('\n  - ')}`)
+}
+
 // ---------------------------------------------------------------------------------------------
 
 interface Row {
   db: string
   server: ServerKind
   note: string
+  /** Set for the kinds section's runs. */
+  kind?: VisitKind
+  statuses: Record<string, number>
   rps: number
   p50: number
   p99: number
@@ -400,7 +447,9 @@ interface Row {
   serverUs: number
   postgresCpu: number
   postgresUs: number
-  /** Transactions (= statements, all autocommit) and buffer accesses in the database per visit. */
+  /** SQL statements the server sent per request of the measured run (sql-count.ts). */
+  stmtPerReq: number
+  /** Transactions and buffer accesses in the database per request the server got (pg_stat_database). */
   xactPerVisit: number
   blocksPerVisit: number
   machineBusy: number
@@ -411,15 +460,22 @@ interface Row {
 
 let runCounter = 0
 
-async function measure(server: ServerKind, db: DbTarget, dbLabel: string, data: BenchDataset, opts: { env?: Record<string, string>; note?: string } = {}): Promise<Row> {
+async function measure(
+  server: ServerKind,
+  db: DbTarget,
+  dbLabel: string,
+  data: BenchDataset,
+  opts: { env?: Record<string, string>; note?: string; kind?: VisitKind } = {},
+): Promise<Row> {
   const run = ++runCounter
-  const label = `${dbLabel} / ${server}${opts.note ? ` (${opts.note})` : ''}`
+  const kind = opts.kind
+  const label = `${dbLabel} / ${server}${kind ? ` ${kind}` : ''}${opts.note ? ` (${opts.note})` : ''}`
   process.stdout.write(`  run ${run}: ${label} … `)
   const before = await inspect(db, data.organizationId, null)
   const stats0 = await pgDbStats(db)
   const since = new Date(Date.now() - 1000)
   const profileDir = path.join(os.tmpdir(), 'kassa-bench-profiles')
-  const profileFile = PROFILE === server || PROFILE === 'all' ? path.join(profileDir, `${run}-${dbLabel.replace(/\W+/g, '_')}-${server}.cpuprofile`) : undefined
+  const profileFile = PROFILE === server || PROFILE === 'all' ? path.join(profileDir, `${run}-${dbLabel.replace(/\W+/g, '_')}-${server}${kind ? `-${kind}` : ''}.cpuprofile`) : undefined
   if (profileFile) mkdirSync(profileDir, { recursive: true })
   const s = await startServer(server, db, { LOG_LEVEL: 'silent', ...opts.env }, profileFile)
   let c0: CpuSample | undefined
@@ -435,6 +491,8 @@ async function measure(server: ServerKind, db: DbTarget, dbLabel: string, data: 
         durationSeconds: DURATION,
         warmupTag: `r${run}w-`,
         measureTag: `r${run}m-`,
+        kind: kind ?? 'new',
+        setupTag: `r${run}s-`,
       },
       () => (c0 = cpuSample(s.child.pid!)),
     )
@@ -448,41 +506,56 @@ async function measure(server: ServerKind, db: DbTarget, dbLabel: string, data: 
   const stats1 = await pgDbStats(db)
   const after = await inspect(db, data.organizationId, since)
   const m = result.measure
-  const w = result.warmup ? verifyPhase(`${label} warm-up`, result.warmup, after.tags) : { sessions: 0, inFlightInserted: 0 }
-  const v = verifyPhase(label, m, after.tags)
-  const expectedDelta = w.sessions + w.inFlightInserted + v.sessions + v.inFlightInserted
-  if (after.total - before.total !== expectedDelta) {
-    throw new BenchFailure(`${label}: checkouts grew by ${after.total - before.total} rows, but the run's tagged sessions are ${expectedDelta}`)
-  }
-  if (v.sessions !== m.redirected.length) throw new BenchFailure(`${label}: ${m.redirected.length} 307s but ${v.sessions} sessions`)
+  const rowsAdded = after.total - before.total
+  let sessions = rowsAdded
+  let inFlightInserted: number | undefined
+  if (!kind || kind === 'new') {
+    const w = result.warmup ? verifyPhase(`${label} warm-up`, result.warmup, after.tags) : { sessions: 0, inFlightInserted: 0 }
+    const v = verifyPhase(label, m, after.tags)
+    const expectedDelta = w.sessions + w.inFlightInserted + v.sessions + v.inFlightInserted
+    if (rowsAdded !== expectedDelta) {
+      throw new BenchFailure(`${label}: checkouts grew by ${rowsAdded} rows, but the run's tagged sessions are ${expectedDelta}`)
+    }
+    if (v.sessions !== m.redirected.length) throw new BenchFailure(`${label}: ${m.redirected.length} 307s but ${v.sessions} sessions`)
+    sessions = v.sessions
+    inFlightInserted = v.inFlightInserted
+  } else verifyKind(label, kind, result, rowsAdded)
+  // every request of the server's life: set-up, warm-up, measured, cut off
+  const served = (result.setup?.visits ?? 0) + [result.warmup, m].reduce((a, p) => a + (p ? p.responses + p.inFlight.length : 0), 0)
   const secs = c0 ? (c1.at - c0.at) / 1000 : m.durationSeconds
   const pct = (ticks: number) => (c0 ? (100 * ticks) / TICK / secs : NaN)
   const row: Row = {
     db: dbLabel,
     server,
     note: opts.note ?? '',
+    ...(kind ? { kind } : {}),
+    statuses: m.statuses,
     rps: m.reqPerSec,
     p50: m.latencyMs.p50,
     p99: m.latencyMs.p99,
     responses: m.responses,
     redirects: m.redirected.length,
-    sessions: v.sessions,
-    inFlight: `${m.inFlight.length}/${v.inFlightInserted}`,
+    sessions,
+    inFlight: `${m.inFlight.length}/${inFlightInserted ?? '–'}`,
     serverCpu: pct(c1.server - (c0?.server ?? 0)),
     serverUs: c0 ? ((c1.server - c0.server) / TICK / m.responses) * 1e6 : NaN,
     postgresCpu: c0 && db.kind === 'postgres' ? pct(postgresDelta(c0.postgres, c1.postgres)) : NaN,
     postgresUs: c0 && db.kind === 'postgres' ? (postgresDelta(c0.postgres, c1.postgres) / TICK / m.responses) * 1e6 : NaN,
     machineBusy: c0 ? (100 * (c1.machine.busy - c0.machine.busy)) / (c1.machine.total - c0.machine.total) : NaN,
     loadCpu: (100 * m.loadCpuSeconds) / m.durationSeconds,
-    // every request of the server's life that reached the database (warm-up, measured, cut off but inserted);
-    // 1 transaction of the stats query itself is not worth subtracting
-    xactPerVisit: stats0 && stats1 ? (stats1.xact - stats0.xact) / expectedDelta : NaN,
-    blocksPerVisit: stats0 && stats1 ? (stats1.blocks - stats0.blocks) / expectedDelta : NaN,
+    stmtPerReq: m.statements !== null ? m.statements / (m.responses + m.inFlight.length) : NaN,
+    // over every request of the server's life; 1 transaction of the stats query itself is not worth subtracting
+    xactPerVisit: stats0 && stats1 ? (stats1.xact - stats0.xact) / served : NaN,
+    blocksPerVisit: stats0 && stats1 ? (stats1.blocks - stats0.blocks) / served : NaN,
     load1,
     ...(opts.env?.LOG_LEVEL && opts.env.LOG_LEVEL !== 'silent' ? { logMB: s.logBytes() / 1e6 } : {}),
   }
+  const checked =
+    !kind || kind === 'new'
+      ? `${row.redirects} × 307 = ${row.sessions} sessions ✓`
+      : `${statusText(m.statuses)}, ${rowsAdded} rows added${result.setup ? ` (${result.setup.sessions} by the set-up)` : ''} ✓`
   process.stdout.write(
-    `${row.rps.toFixed(0)} req/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms; ${row.redirects} × 307 = ${row.sessions} sessions ✓` +
+    `${row.rps.toFixed(0)} req/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms; ${checked}` +
       (m.errors ? ` (${m.errors} errors, ${m.timeouts} timeouts)` : '') +
       (profileFile ? `; profile: ${profileFile}` : '') +
       '\n',
@@ -490,30 +563,49 @@ async function measure(server: ServerKind, db: DbTarget, dbLabel: string, data: 
   return row
 }
 
+const statusText = (st: Record<string, number>) =>
+  Object.entries(st)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n}× ${k}`)
+    .join(', ')
+/** The most frequent status of a run, as `count×status`. */
+const mainStatus = (st: Record<string, number>) => {
+  const top = Object.entries(st).sort((a, b) => b[1] - a[1])[0]
+  return top ? `${top[1]}×${top[0]}` : '–'
+}
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '–')
 const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n))
 
 function printTable(rows: Row[], verdicts: string[]) {
-  const head = ['database', 'server', 'req/s', 'p50 ms', 'p99 ms', '307s', 'sessions', 'cut off/ins.', 'server CPU', 'µs/req', 'pg CPU', 'µs/req', 'stmt/req', 'blk/req', 'loadgen', 'busy', 'load1']
-  const widths = [26, 20, 6, 6, 6, 6, 8, 12, 10, 6, 6, 6, 8, 7, 7, 5, 5]
+  const head = ['database', 'server', 'req/s', 'p50 ms', 'p99 ms', 'answers', 'sessions', 'cut off/ins.', 'server CPU', 'µs/resp', 'pg CPU', 'µs/resp', 'stmt/req', 'xact/req', 'blk/req', 'loadgen', 'busy', 'load1']
+  const widths = [26, 22, 6, 6, 6, 9, 8, 12, 10, 7, 6, 7, 8, 8, 7, 7, 5, 5]
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!, i >= 2)).join('  ')
   console.log(line(head))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  let inKinds = false
   for (const r of rows) {
+    if (r.kind && !inKinds) {
+      inKinds = true
+      console.log(`-- per kind of visit (one Kassa server each; sessions: rows added over the server's whole run) ${'-'.repeat(60)}`)
+    } else if (!r.kind && inKinds) {
+      inKinds = false
+      console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+    }
     console.log(
       line([
         r.db,
-        r.server + (r.note ? ` ${r.note.replace('LOG_LEVEL=', 'log=')}` : ''),
+        r.server + (r.kind ? ` ${r.kind}` : '') + (r.note ? ` ${r.note.replace('LOG_LEVEL=', 'log=')}` : ''),
         f(r.rps),
         f(r.p50, 1),
         f(r.p99, 1),
-        String(r.redirects),
+        mainStatus(r.statuses),
         String(r.sessions),
         r.inFlight,
         `${f(r.serverCpu)}%`,
         f(r.serverUs),
         Number.isFinite(r.postgresCpu) ? `${f(r.postgresCpu)}%` : '–',
         f(r.postgresUs),
+        f(r.stmtPerReq, 2),
         f(r.xactPerVisit, 2),
         f(r.blocksPerVisit, 1),
         `${f(r.loadCpu)}%`,
@@ -595,7 +687,7 @@ async function main() {
 
   let pgData: BenchDataset | undefined
   const pgTarget: DbTarget = { kind: 'postgres', spec: benchUrl }
-  if (!SKIP.has('postgres') || !SKIP.has('million') || !SKIP.has('logging')) {
+  if (!SKIP.has('postgres') || !SKIP.has('million') || !SKIP.has('logging') || !SKIP.has('kinds')) {
     process.stdout.write(`PostgreSQL: creating ${DB_NAME}, migrating, seeding … `)
     pgData = (await setupPostgres(config)).data
     console.log('done')
@@ -603,6 +695,14 @@ async function main() {
   if (pgData && !SKIP.has('postgres')) await measurePair(pgTarget, 'postgres', pgData)
   if (pgData && !SKIP.has('logging')) {
     rows.push(await measure('kassa', pgTarget, 'postgres', pgData, { env: { LOG_LEVEL: 'info' }, note: 'LOG_LEVEL=info' }))
+  }
+  if (pgData && !SKIP.has('kinds')) {
+    // The front door (issue 10), one kind of visit per Kassa server: new sessions, returning browsers,
+    // link previewers, prefetches, and a client over the flood limit.
+    console.log('Per kind of visit (PostgreSQL):')
+    for (const kind of VISIT_KINDS) {
+      rows.push(await measure('kassa', pgTarget, 'postgres', pgData, { kind, ...(kind === 'limited' ? { env: { LINK_VISIT_RATE_LIMIT: '1' }, note: 'limit=1' } : {}) }))
+    }
   }
 
   if (!SKIP.has('pglite')) {
@@ -640,6 +740,17 @@ async function main() {
       `${pad(label, 26)}  Kassa/baseline req/s ${f(rpsRatio * 100)}% (target ≥ ${TARGET_RPS_RATIO * 100}%), p99 ${f(p99Ratio, 2)}× (target ≤ ${TARGET_P99_RATIO}×)  ${ok ? 'OK' : 'MISSED'}${each}`,
     )
   }
+  for (const r of rows.filter((x) => x.kind)) {
+    let target = ''
+    if (r.kind === 'preview') {
+      const ok = r.serverUs < TARGET_PREVIEW_US && r.stmtPerReq <= TARGET_PREVIEW_STMT
+      if (!ok) missed = true
+      target = `  target < ${TARGET_PREVIEW_US} µs and ${TARGET_PREVIEW_STMT} stmt/resp: ${ok ? 'PASS' : 'MISS'}`
+    }
+    verdicts.push(
+      `kind ${pad(r.kind!, 8)}  ${pad(statusText(r.statuses), 22)} ${f(r.rps)} req/s, server ${f(r.serverUs)} µs/resp, postgres ${f(r.postgresUs)} µs/resp, ${f(r.stmtPerReq, 2)} stmt/req${target}`,
+    )
+  }
   const logged = rows.find((r) => r.note.startsWith('LOG_LEVEL'))
   const silent = pairs.filter((p) => p.label === 'postgres').map((p) => p.kassa)
   if (logged && silent.length) {
@@ -658,8 +769,9 @@ async function main() {
   console.log(
     'server CPU: the server process (100% = one core), and its CPU time per response; pg CPU: the bench database\'s backends and ' +
       'the server\'s background processes (WAL writer, checkpointer…), ' +
-      'and per response; stmt/req, blk/req: transactions (autocommit statements) and buffer accesses in the bench database per visit ' +
-      '(pg_stat_database); loadgen: the autocannon process; busy: all cores. "cut off/ins.": requests cut off when the run stopped / ' +
+      'and per response; stmt/req: SQL statements the server sent per request of the measured run (counted in the server); ' +
+      'xact/req, blk/req: transactions and buffer accesses in the bench database per request (pg_stat_database); ' +
+      'answers: the most frequent status of the measured run; loadgen: the autocannon process; busy: all cores. "cut off/ins.": requests cut off when the run stopped / ' +
       'of those, the ones whose session was inserted anyway (each matched by its tag).',
   )
   if (!SKIP.has('page')) {
