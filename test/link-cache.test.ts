@@ -1,4 +1,6 @@
 import { PostgresQueryCompiler, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from 'kysely'
+import { createHash } from 'node:crypto'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { findLinkForVisit, LINK_CONFIG_CHANNEL, LinkVisitCache } from '../src/checkout-links/service'
 import { openPostgres, type Database } from '../src/db/index'
@@ -126,6 +128,38 @@ describe('a cached link', async () => {
     expect(reused.headers.location).toBe(second.headers.location)
     expect(reuse).toHaveLength(1)
     expect(reuse[0]).toContain('prepare:reusable_session')
+  })
+
+  it('a preview is kept per language and query, sent compressed as asked, its style allowed by hash', async () => {
+    const { link } = await setUp(ctx)
+    await warm(ctx, log, link.client_secret)
+    const get = (query: string, headers: Record<string, string> = {}) =>
+      ctx.app.inject({ method: 'GET', url: `/buy/${link.client_secret}${query}`, headers: { 'user-agent': SLACK, ...headers } })
+    const plain = await get('?utm_source=slack')
+    expect(plain.statusCode).toBe(200)
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    const br = await get('?utm_source=slack', { 'accept-encoding': 'gzip, deflate, br' })
+    expect(br.headers['content-encoding']).toBe('br')
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(plain.body)
+    const gzip = await get('?utm_source=slack', { 'accept-encoding': 'gzip;q=1, br;q=0' })
+    expect(gzip.headers['content-encoding']).toBe('gzip')
+    expect(gunzipSync(gzip.rawPayload).toString()).toBe(plain.body)
+    expect(String(plain.headers.vary)).toContain('Accept-Encoding')
+
+    // The style is allowed by its hash, no nonce is sent, and no script may run.
+    const style = /<style>([\s\S]*?)<\/style>/.exec(plain.body)![1]!
+    const csp = String(plain.headers['content-security-policy'])
+    expect(csp).toContain(`style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`)
+    expect(csp).toContain("script-src 'none'")
+    expect(plain.body).not.toContain('nonce')
+
+    // Another language and another query are pages of their own.
+    expect((await get('?utm_source=slack', { 'accept-language': 'de' })).body).toContain('Weiter zur Kasse')
+    expect((await get('?utm_source=slack')).body).toBe(plain.body)
+    const other = await get('?utm_source=discord')
+    expect(other.body).toContain('utm_source=discord')
+    expect(other.body).not.toContain('utm_source=slack')
+    expect(await log.during(() => get('?utm_source=discord'))).toEqual([])
   })
 
   it('an unknown link is read every time: nothing negative is kept', async () => {

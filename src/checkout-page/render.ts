@@ -11,6 +11,7 @@ import { CSS } from './styles'
 export interface PageContext {
   locale: Locale
   theme?: 'light' | 'dark'
+  /** The CSP nonce of the page's style and script; empty on a page allowed by hash (the cached preview). */
   nonce: string
   /** The script's live refresh: the same markup without style and script, parsed but never shown. */
   fragment?: boolean
@@ -49,7 +50,7 @@ export function layout(ctx: PageContext, title: string, body: Raw, opts: { scrip
   const bodyAttrs = embed ? html`${opts.bodyAttrs ?? ''} data-embed-origin="${embed}"` : (opts.bodyAttrs ?? '')
   const close = embed ? html`<button type="button" class="k-close" id="k-close" aria-label="${t(ctx.locale, 'close_checkout')}"><span aria-hidden="true">×</span></button>` : ''
   return html`<!doctype html>
-<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}${embed ? raw(' data-embed') : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${opts.head ?? ''}${ctx.fragment ? '' : html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>`}</head>
+<html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}${embed ? raw(' data-embed') : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${opts.head ?? ''}${ctx.fragment ? '' : ctx.nonce ? html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>` : html`<style>${raw(CSS)}</style>`}</head>
 <body${bodyAttrs}>${close}${body}${embed ? '' : (opts.footer ?? '')}${script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(script)}</script>` : ''}</body></html>`.html
 }
 

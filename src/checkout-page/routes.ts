@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:zlib'
+import { Negotiator } from '@fastify/accept-negotiator'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { rawQuery, VISIT_COOKIE, visitCookie, visitLink, type FrontDoor, type VisitOutcome } from '../checkouts/visit'
@@ -16,6 +18,8 @@ import { pageHeaders } from './html'
 import { t } from './i18n/index'
 import { pageQuery, renderCheckoutPage, renderConfirmation, renderMessage, renderProcessing, type FormState, type PageContext } from './render'
 import { SCRIPT } from './script'
+import { CSS } from './styles'
+import type { LinkForVisit } from '../checkout-links/service'
 import { loadPageState, submitCheckoutForm } from './service'
 
 type Query = Record<string, string | string[] | undefined>
@@ -80,27 +84,79 @@ function answerVisit(
   }
 }
 
+/** Only the encodings the app compresses with, as `@fastify/compress` would choose them; no header: identity. */
+type Encoding = 'br' | 'gzip' | 'identity'
+/** Accept-Encoding values are few in practice; a flood of odd ones empties the memo rather than growing it. */
+class BoundedMemo<V> extends Map<string, V> {
+  override set(key: string, value: V) {
+    if (this.size >= 64) this.clear()
+    return super.set(key, value)
+  }
+}
+const encodings = new Negotiator<Encoding>({ supportedValues: ['br', 'gzip', 'identity'], cache: new BoundedMemo<string>() })
+
+/**
+ * The preview page's headers, the same for every previewer of every link: its one style is allowed by hash
+ * (the page is kept and served as it is, so a nonce would be the same for all), it runs no script, and
+ * shared caches may keep it for five minutes, per language and user agent (a browser must never get a
+ * previewer's page from a cache).
+ */
+const PREVIEW_HEADERS = {
+  ...pageHeaders({ styleHash: createHash('sha256').update(CSS).digest('base64') }),
+  'cache-control': 'public, max-age=300',
+  vary: 'User-Agent, Accept-Language, Sec-Purpose, Purpose, Cookie, Accept-Encoding',
+  'referrer-policy': 'no-referrer',
+}
+
+/** One preview page, rendered once; each encoding is compressed the first time a previewer asks for it. */
+class PreviewPage {
+  private readonly bodies: Partial<Record<Encoding, Buffer>> = {}
+  constructor(private readonly page: string) {}
+  body(encoding: Encoding): Buffer {
+    return (this.bodies[encoding] ??=
+      encoding === 'br' ? brotliCompressSync(this.page, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } })
+      : encoding === 'gzip' ? gzipSync(this.page)
+      : Buffer.from(this.page))
+  }
+}
+
+/**
+ * The rendered previews of each link configuration the visit cache holds (its entries are frozen and
+ * replaced, never changed, on any change to the link, its products, prices or organization), by language,
+ * forced theme and query; they go when the entry does. A link read past the cache is a new object each
+ * time, so its page is rendered for that one answer. The query is the previewer's: a few per link.
+ */
+const previewPages = new WeakMap<LinkForVisit, Map<string, PreviewPage>>()
+const PREVIEW_PAGES_PER_LINK = 16
+
 function sendPreview(req: FastifyRequest, reply: FastifyReply, ctx: PageContext, outcome: Extract<VisitOutcome, { kind: 'preview' }>, secret: string) {
   const { link, product } = outcome
-  const config = req.server.deps.config
-  const url = `${config.linkBaseUrl}/${encodeURIComponent(secret)}`
   const query = rawQuery(req.url)
-  const linkPath = new URL(config.linkBaseUrl).pathname.replace(/\/+$/, '')
-  const body = renderPreview(ctx, {
-    organizationName: link.organization_name,
-    productName: product.product.name,
-    description: product.product.description,
-    priceLabel: previewPriceLabel(ctx.locale, product.prices[0] as never, product.product),
-    url,
-    continueAction: `${linkPath}/${encodeURIComponent(secret)}${query ? `?${query}` : ''}`,
-  })
-  // The same for every previewer of this link: shared caches may keep it for five minutes, per language
-  // and user agent (a browser must never get a previewer's page from a cache).
-  return reply
-    .status(200)
-    .headers(pageHeaders({ nonce: ctx.nonce }))
-    .headers({ 'cache-control': 'public, max-age=300', vary: 'User-Agent, Accept-Language, Sec-Purpose, Purpose, Cookie', 'referrer-policy': 'no-referrer' })
-    .send(body)
+  const key = `${ctx.locale} ${ctx.theme ?? ''} ${ctx.fragment ? 'f' : ''} ${query}`
+  let pages = previewPages.get(link)
+  if (!pages) previewPages.set(link, (pages = new Map()))
+  let page = pages.get(key)
+  if (!page) {
+    const config = req.server.deps.config
+    const linkPath = new URL(config.linkBaseUrl).pathname.replace(/\/+$/, '')
+    page = new PreviewPage(
+      renderPreview({ ...ctx, nonce: '' }, {
+        organizationName: link.organization_name,
+        productName: product.product.name,
+        description: product.product.description,
+        priceLabel: previewPriceLabel(ctx.locale, product.prices[0] as never, product.product),
+        url: `${config.linkBaseUrl}/${encodeURIComponent(secret)}`,
+        continueAction: `${linkPath}/${encodeURIComponent(secret)}${query ? `?${query}` : ''}`,
+      }),
+    )
+    if (pages.size >= PREVIEW_PAGES_PER_LINK) pages.delete(pages.keys().next().value!)
+    pages.set(key, page)
+  }
+  const encoding = encodings.negotiate(req.headers['accept-encoding'] ?? '') ?? 'identity'
+  reply.status(200).headers(PREVIEW_HEADERS)
+  // Set here, @fastify/compress leaves the body as it is.
+  if (encoding !== 'identity') reply.header('content-encoding', encoding)
+  return reply.send(page.body(encoding))
 }
 
 /**

@@ -67,6 +67,8 @@ describe.skipIf(skipBrowserTests)('the link front door in a browser', async () =
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
     await page.goto(link.url)
     expect(await page.locator('h1').innerText()).toBe('Poster')
+    // The cached preview's style is allowed by its hash (no nonce): the page is styled, and nothing was refused.
+    expect(await page.locator('h1').evaluate((h1) => h1.ownerDocument.defaultView!.getComputedStyle(h1).fontSize)).toBe('20px')
     expect(await sessions(link.id)).toBe(0)
     await Promise.all([page.waitForURL(/\/checkout\/polar_c_/), page.locator('form.go button').click()])
     expect(await page.locator('html').getAttribute('lang')).toBe('fr')
