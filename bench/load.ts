@@ -127,7 +127,7 @@ async function phase(req: LoadRequest, tag: string, seconds: number, slots: Slot
   let setCookie = 0
   let latencies = new Float64Array(1 << 16)
   let n = 0
-  const kindHeaders: Record<string, string> = kind === 'preview' ? { 'user-agent': PREVIEWER_UA } : kind === 'prefetch' ? { 'sec-purpose': 'prefetch' } : {}
+  const kindHeaders: Record<string, string> = kind === 'preview' ? { 'user-agent': PREVIEWER_UA, 'accept-encoding': 'gzip, deflate' } : kind === 'prefetch' ? { 'sec-purpose': 'prefetch' } : {}
   const statements0 = await statementCount(req.port)
   const cpu0 = process.cpuUsage()
 
@@ -146,7 +146,7 @@ async function phase(req: LoadRequest, tag: string, seconds: number, slots: Slot
           ;(context as { seq?: number }).seq = seq
           if (slots.length) {
             const slot = slots[seq % slots.length]!
-            return { ...request, path: slot.path, headers: { ...request.headers, ...(slot.cookie ? { cookie: slot.cookie } : {}) } }
+            return { ...request, path: slot.path, headers: { ...request.headers, ...kindHeaders, ...(slot.cookie ? { cookie: slot.cookie } : {}) } }
           }
           return { ...request, path: visitPath(req.data, seq, `${tag}${seq}`), headers: { ...request.headers, ...kindHeaders } }
         },
@@ -208,7 +208,8 @@ process.once('message', (req: LoadRequest) => {
   const send = (m: LoadMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()))
   void (async () => {
     try {
-      const slots = req.kind === 'reused' || req.kind === 'limited' ? fixedSlots(req) : []
+      // A previewer fetches the URL that was shared: one per link (a new query each time is a new page to render).
+      const slots = req.kind === 'reused' || req.kind === 'limited' || req.kind === 'preview' ? fixedSlots(req) : []
       const setup = req.kind === 'reused' ? await openSessions(req, slots) : null
       if (setup?.problems.length) throw new Error(`opening the sessions to reuse failed:\n  ${setup.problems.join('\n  ')}`)
       const warmup = req.warmupSeconds > 0 ? await phase(req, req.warmupTag, req.warmupSeconds, slots) : null

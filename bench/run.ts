@@ -10,7 +10,7 @@
  * bench (exit code 1).
  *
  * Then, on PostgreSQL, one Kassa server per kind of visit through the front door (issue 10): `new`,
- * `reused` (the `kassa_visit` cookie of an open session), `preview` (a link previewer), `prefetch`
+ * `reused` (the `kassa_visit` cookie of an open session), `preview` (a link previewer, fixed URLs: one per link), `prefetch`
  * (`Sec-Purpose: prefetch`), `limited` (LINK_VISIT_RATE_LIMIT=1, fixed URLs: 429s), each checked against
  * the answers and rows it may make, with CPU and SQL statements per response.
  *
@@ -64,7 +64,9 @@ const TARGET_RPS_RATIO = 1
 const TARGET_P99_RATIO = 1.2
 // A link previewer's answer (kinds section): cheap, and no database at all (a link-config cache).
 const TARGET_PREVIEW_US = 100
-const TARGET_PREVIEW_STMT = 0
+// No SQL of its own: what the run counts is the visit counters' flush (one upsert every few seconds,
+// whatever the traffic), a few statements in tens of thousands of responses.
+const TARGET_PREVIEW_STMT = 0.001
 
 const benchUrl = (() => {
   const u = new URL(ADMIN_URL)
@@ -743,9 +745,9 @@ async function main() {
   for (const r of rows.filter((x) => x.kind)) {
     let target = ''
     if (r.kind === 'preview') {
-      const ok = r.serverUs < TARGET_PREVIEW_US && r.stmtPerReq <= TARGET_PREVIEW_STMT
+      const ok = r.serverUs < TARGET_PREVIEW_US && r.stmtPerReq < TARGET_PREVIEW_STMT
       if (!ok) missed = true
-      target = `  target < ${TARGET_PREVIEW_US} µs and ${TARGET_PREVIEW_STMT} stmt/resp: ${ok ? 'PASS' : 'MISS'}`
+      target = `  target < ${TARGET_PREVIEW_US} µs and < ${TARGET_PREVIEW_STMT} stmt/resp (${f(r.stmtPerReq, 5)}: the counters' flush): ${ok ? 'PASS' : 'MISS'}`
     }
     verdicts.push(
       `kind ${pad(r.kind!, 8)}  ${pad(statusText(r.statuses), 22)} ${f(r.rps)} req/s, server ${f(r.serverUs)} µs/resp, postgres ${f(r.postgresUs)} µs/resp, ${f(r.stmtPerReq, 2)} stmt/req${target}`,

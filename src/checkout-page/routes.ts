@@ -26,14 +26,15 @@ type Query = Record<string, string | string[] | undefined>
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 
 /** `embedOrigin`: the session's allowed embedding origin; the page is embedded only when it also asks (`?embed=true`). */
-function pageContext(req: FastifyRequest, sessionLocale?: string | null, embedOrigin?: string | null): PageContext {
+/** `nonce: false`: a page allowed by hash (the kept preview), which needs no nonce. */
+function pageContext(req: FastifyRequest, sessionLocale?: string | null, embedOrigin?: string | null, opts: { nonce?: false } = {}): PageContext {
   const q = req.query as Query
   const locale: Locale = matchLocale(first(q.locale)) ?? matchLocale(sessionLocale) ?? matchAcceptLanguage(req.headers['accept-language']) ?? 'en'
   const theme = first(q.theme)
   return {
     locale,
     theme: theme === 'light' || theme === 'dark' ? theme : undefined,
-    nonce: randomBytes(16).toString('base64'),
+    nonce: opts.nonce === false ? '' : randomBytes(16).toString('base64'),
     fragment: req.headers['x-kassa-fragment'] === '1',
     ...(embedOrigin && first(q.embed) === 'true' ? { embedOrigin } : {}),
   }
@@ -63,8 +64,12 @@ function answerVisit(
   outcome: VisitOutcome,
   opts: { cookiePath: string; secret: string; status?: 303 | 307; locale?: string; api?: boolean },
 ) {
-  const ctx = pageContext(req)
-  if (opts.locale) ctx.locale = matchLocale(opts.locale) ?? ctx.locale
+  // Only the answers that are pages need a context (the 307 and the prefetch's 503 are not).
+  const page = (nonce?: false) => {
+    const ctx = pageContext(req, undefined, undefined, { nonce })
+    if (opts.locale) ctx.locale = matchLocale(opts.locale) ?? ctx.locale
+    return ctx
+  }
   switch (outcome.kind) {
     case 'session': {
       if (!outcome.reused) reply.header('set-cookie', visitCookie(req.server.deps.config, opts.cookiePath, outcome.clientSecret))
@@ -72,15 +77,17 @@ function answerVisit(
     }
     case 'missing':
       if (opts.api) throw new ResourceNotFound()
-      return sendNotAvailable(reply, ctx, outcome.organizationName)
+      return sendNotAvailable(reply, page(), outcome.organizationName)
     case 'prefetch':
       return reply.status(503).headers({ 'cache-control': 'no-store', vary: 'Sec-Purpose, Purpose' }).header('content-type', 'text/plain; charset=utf-8').send('Prefetch declined: a checkout session opens when the link is visited.')
-    case 'limited':
+    case 'limited': {
       if (opts.api) throw new TooManyRequests(outcome.retryAfterSeconds, `Too many checkout sessions opened from this link. Try again in ${waitText(outcome.retryAfterSeconds)}.`)
       reply.header('retry-after', String(outcome.retryAfterSeconds))
+      const ctx = page()
       return send(reply, 429, ctx, renderVisitsLimited(ctx, outcome.retryAfterSeconds, outcome.organizationName), { secret: true })
+    }
     case 'preview':
-      return sendPreview(req, reply, ctx, outcome, opts.secret)
+      return sendPreview(req, reply, page(false), outcome, opts.secret)
   }
 }
 
@@ -140,7 +147,7 @@ function sendPreview(req: FastifyRequest, reply: FastifyReply, ctx: PageContext,
     const config = req.server.deps.config
     const linkPath = new URL(config.linkBaseUrl).pathname.replace(/\/+$/, '')
     page = new PreviewPage(
-      renderPreview({ ...ctx, nonce: '' }, {
+      renderPreview(ctx, {
         organizationName: link.organization_name,
         productName: product.product.name,
         description: product.product.description,

@@ -1,5 +1,5 @@
 import type { FastifyServerOptions, RawRequestDefaultExpression } from 'fastify'
-import { newId } from '../lib/ids'
+import { randomUUID } from 'node:crypto'
 
 // Every secret Kassa mints starts with one of these prefixes (checkout links, checkout sessions, access
 // tokens, dashboard sessions, webhook secrets): a URL or message carrying one is logged with only its head.
@@ -30,9 +30,10 @@ export const logSerializers = {
 /** A client's request id, when it is short and plain; anything else could forge or flood log lines. */
 const PLAIN_ID = /^[A-Za-z0-9._-]{1,64}$/
 
+/** Ours are random UUIDs (nothing sorts by them): Node's `randomUUID` is cheaper than a UUIDv7 on every request. */
 export function genReqId(req: RawRequestDefaultExpression): string {
   const given = req.headers['x-request-id']
-  return typeof given === 'string' && PLAIN_ID.test(given) ? given : newId()
+  return typeof given === 'string' && PLAIN_ID.test(given) ? given : randomUUID()
 }
 
 export type LoggerOptions = FastifyServerOptions['logger']
