@@ -273,6 +273,7 @@ describe('the cache and a read in flight', async () => {
     const { org, link, product } = await setUp(ctx)
     let pause: Promise<void> | undefined
     let reads = 0
+    let messages = 0
     let heard!: () => void
     const invalidated = new Promise<void>((r) => (heard = r))
     let gotRow!: () => void
@@ -288,6 +289,7 @@ describe('the cache and a read in flight', async () => {
     })
     const listener = await ctx.database.listen(LINK_CONFIG_CHANNEL, {
       onMessage: (payload) => {
+        messages++
         cache.invalidate(payload)
         if (payload === org.organizationId) heard()
       },
@@ -303,6 +305,12 @@ describe('the cache and a read in flight', async () => {
       await readDone
       await patch(ctx, org, `/v1/products/${product.id}`, { name: 'Renamed While Reading' })
       await invalidated
+      // One change can be several notifications (the product's row and its trigger-fed neighbours): all of
+      // them are heard before the next read, or a late one would (rightly) keep that read out of the cache.
+      for (let seen = -1; seen !== messages; ) {
+        seen = messages
+        await new Promise((r) => setTimeout(r, 150))
+      }
       release()
       pause = undefined
       expect((await inFlight)!.products[0]!.product.name).toBe('Pro Plan')
