@@ -146,7 +146,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     const sid = id('seti')
     const apm = p.automatic_payment_methods as Record<string, string> | undefined
     return {
-      id: sid, object: 'setup_intent', allowed_payment_method_types: null, application: null, automatic_payment_methods: apm?.enabled === 'true' ? { enabled: true } : null, cancellation_reason: null,
+      id: sid, object: 'setup_intent', allowed_payment_method_types: null, application: null, automatic_payment_methods: apm?.enabled === 'true' ? { enabled: true, ...(apm.allow_redirects ? { allow_redirects: apm.allow_redirects as 'always' | 'never' } : {}) } : null, cancellation_reason: null,
       client_secret: `${sid}_secret_${id('s').slice(2)}`, created: now(), customer: (p.customer as string | undefined) ?? null, description: (p.description as string | undefined) ?? null,
       excluded_payment_method_types: null, last_setup_error: null, latest_attempt: null, livemode, mandate: null, metadata: (p.metadata as Record<string, string> | undefined) ?? {}, next_action: null,
       on_behalf_of: null, payment_method: null, payment_method_configuration_details: null, payment_method_options: null, payment_method_types: ['card'], single_use_mandate: null,
