@@ -39,6 +39,12 @@ class ApiError extends Error {
 const invalid = (message: string, param?: string, code?: string) =>
   new ApiError(400, { error: { type: 'invalid_request_error', message, ...(param ? { param } : {}), ...(code ? { code, doc_url: `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}` } : {}) } })
 const missing = (kind: string, value: string, param: string) => new ApiError(404, { error: { type: 'invalid_request_error', code: 'resource_missing', param, message: `No such ${kind}: '${value}'`, doc_url: 'https://stripe.com/docs/error-codes/resource-missing' } })
+/** The object with this id made with a key of the same mode, or Stripe's 404 (a test key never sees live objects). */
+function own<T extends { livemode: boolean }>(objects: Map<string, T>, id: string, livemode: boolean, kind: string, param: string): T {
+  const found = objects.get(id)
+  if (!found || found.livemode !== livemode) throw missing(kind, id, param)
+  return found
+}
 
 /** Parses `a[b][c]=x&e[0]=y` into nested objects, index-keyed objects into arrays (qs style). */
 export function parseForm(text: string): Record<string, unknown> {
@@ -233,8 +239,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const cleanMeta = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== ''))
   function needCustomer(p: Record<string, unknown>, livemode: boolean) {
     if (p.customer === undefined) return
-    const c = customers.get(String(p.customer))
-    if (!c || c.livemode !== livemode) throw missing('customer', String(p.customer), 'customer')
+    const c = own(customers, String(p.customer), livemode, 'customer', 'customer')
   }
   function expandIntent<T extends Stripe.PaymentIntent | Stripe.SetupIntent>(o: T, expand: unknown): T {
     const out = structuredClone(o) as T & Record<string, unknown>
@@ -276,14 +281,12 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return { body: c }
     }],
     ['GET', /^\/v1\/customers\/([^/]+)$/, (_p, livemode, [cid]) => {
-      const c = customers.get(cid!)
-      if (!c || c.livemode !== livemode) throw missing('customer', cid!, 'id')
+      const c = own(customers, cid!, livemode, 'customer', 'id')
       return { body: c }
     }],
     ['POST', /^\/v1\/customers\/([^/]+)$/, (p, livemode, [cid]) => {
       checkParams(p, ['email', 'name', 'description', 'phone', 'metadata', 'preferred_locales', 'expand'])
-      const c = customers.get(cid!)
-      if (!c || c.livemode !== livemode) throw missing('customer', cid!, 'id')
+      const c = own(customers, cid!, livemode, 'customer', 'id')
       const { metadata, ...rest } = p as { metadata?: Record<string, string> } & Record<string, unknown>
       delete rest.expand
       Object.assign(c, Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v === '' ? null : v])))
@@ -304,15 +307,13 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return { body: expandIntent(pi, p.expand) }
     }],
     ['GET', /^\/v1\/payment_intents\/([^/]+)$/, (p, livemode, [pid]) => {
-      const pi = intents.get(pid!)
-      if (!pi || pi.livemode !== livemode) throw missing('payment_intent', pid!, 'intent')
+      const pi = own(intents, pid!, livemode, 'payment_intent', 'intent')
       return { body: expandIntent(pi, p.expand) }
     }],
     ['POST', /^\/v1\/payment_intents\/([^/]+)\/confirm$/, (p, livemode, [pid]) => {
       checkParams(p, CONFIRM_PARAMS)
       sfu(p)
-      const pi = intents.get(pid!)
-      if (!pi || pi.livemode !== livemode) throw missing('payment_intent', pid!, 'intent')
+      const pi = own(intents, pid!, livemode, 'payment_intent', 'intent')
       confirm('pi', pi, p, livemode)
       return { body: expandIntent(pi, p.expand) }
     }],
@@ -327,14 +328,12 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return { body: expandIntent(si, p.expand) }
     }],
     ['GET', /^\/v1\/setup_intents\/([^/]+)$/, (p, livemode, [sid]) => {
-      const si = setupIntents.get(sid!)
-      if (!si || si.livemode !== livemode) throw missing('setup_intent', sid!, 'intent')
+      const si = own(setupIntents, sid!, livemode, 'setup_intent', 'intent')
       return { body: expandIntent(si, p.expand) }
     }],
     ['POST', /^\/v1\/setup_intents\/([^/]+)\/confirm$/, (p, livemode, [sid]) => {
       checkParams(p, ['confirmation_token', 'return_url', 'expand'])
-      const si = setupIntents.get(sid!)
-      if (!si || si.livemode !== livemode) throw missing('setup_intent', sid!, 'intent')
+      const si = own(setupIntents, sid!, livemode, 'setup_intent', 'intent')
       confirm('si', si, p, livemode)
       return { body: expandIntent(si, p.expand) }
     }],
@@ -364,13 +363,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       checkParams(p, ['payment_intent', 'charge', 'amount', 'reason', 'metadata', 'expand'])
       let ch: Stripe.Charge | undefined
       if (p.payment_intent !== undefined) {
-        const pi = intents.get(String(p.payment_intent))
-        if (!pi || pi.livemode !== livemode) throw missing('payment_intent', String(p.payment_intent), 'payment_intent')
+        const pi = own(intents, String(p.payment_intent), livemode, 'payment_intent', 'payment_intent')
         ch = pi.status === 'succeeded' && typeof pi.latest_charge === 'string' ? charges.get(pi.latest_charge) : undefined
         if (!ch) throw invalid(`This PaymentIntent (${pi.id}) does not have a successful charge to refund.`, 'payment_intent', 'charge_not_refundable')
       } else if (p.charge !== undefined) {
-        ch = charges.get(String(p.charge))
-        if (!ch || ch.livemode !== livemode) throw missing('charge', String(p.charge), 'charge')
+        ch = own(charges, String(p.charge), livemode, 'charge', 'charge')
         if (ch.status !== 'succeeded') throw invalid(`Charge ${ch.id} has not succeeded and cannot be refunded.`, 'charge', 'charge_not_refundable')
       } else throw invalid('One of the following params should be provided for this request: payment_intent or charge.', undefined, 'parameter_missing')
       const left = ch.amount - ch.amount_refunded
@@ -391,8 +388,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return { body: r }
     }],
     ['GET', /^\/v1\/charges\/([^/]+)$/, (_p, livemode, [cid]) => {
-      const ch = charges.get(cid!)
-      if (!ch || ch.livemode !== livemode) throw missing('charge', cid!, 'id')
+      const ch = own(charges, cid!, livemode, 'charge', 'id')
       return { body: ch }
     }],
   ]

@@ -162,6 +162,28 @@ describe('a cached link', async () => {
     expect(await log.during(() => get('?utm_source=discord'))).toEqual([])
   })
 
+  it('a previewer sending odd encodings or a new query every time gets a plain preview, never an error', async () => {
+    const { link } = await setUp(ctx)
+    const get = (query: string, headers: Record<string, string>) =>
+      ctx.app.inject({ method: 'GET', url: `/buy/${link.client_secret}${query}`, headers: { 'user-agent': SLACK, ...headers } })
+    for (const encoding of ['', '*', 'identity;q=0', 'br;q=abc, gzip;q=2', ',,,;;;', 'x'.repeat(8000), Array.from({ length: 500 }, (_, i) => `e${i};q=0.${i % 10}`).join(', ')]) {
+      const res = await get('', { 'accept-encoding': encoding })
+      expect(res.statusCode, encoding.slice(0, 40)).toBe(200)
+      const body = res.headers['content-encoding'] === 'br' ? brotliDecompressSync(res.rawPayload).toString() : res.headers['content-encoding'] === 'gzip' ? gunzipSync(res.rawPayload).toString() : res.body
+      expect(body).toContain('Pro Plan')
+    }
+    // 100 queries never seen before: each is answered with its own continue link, and none reads the link again.
+    await warm(ctx, log, link.client_secret)
+    const statements = await log.during(async () => {
+      for (let i = 0; i < 100; i++) {
+        const res = await get(`?utm_campaign=c${i}`, {})
+        expect(res.statusCode).toBe(200)
+        expect(res.body).toContain(`utm_campaign=c${i}`)
+      }
+    })
+    expect(linkReads(statements)).toBe(0)
+  })
+
   it('an unknown link is read every time: nothing negative is kept', async () => {
     const missing = 'polar_cl_doesnotexistyet'
     for (let i = 0; i < 2; i++) {

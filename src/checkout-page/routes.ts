@@ -25,8 +25,10 @@ import { loadPageState, submitCheckoutForm } from './service'
 type Query = Record<string, string | string[] | undefined>
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 
-/** `embedOrigin`: the session's allowed embedding origin; the page is embedded only when it also asks (`?embed=true`). */
-/** `nonce: false`: a page allowed by hash (the kept preview), which needs no nonce. */
+/**
+ * `embedOrigin`: the session's allowed embedding origin; the page is embedded only when it also asks (`?embed=true`).
+ * `nonce: false`: a page allowed by hash (the kept preview), which needs no nonce.
+ */
 function pageContext(req: FastifyRequest, sessionLocale?: string | null, embedOrigin?: string | null, opts: { nonce?: false } = {}): PageContext {
   const q = req.query as Query
   const locale: Locale = matchLocale(first(q.locale)) ?? matchLocale(sessionLocale) ?? matchAcceptLanguage(req.headers['accept-language']) ?? 'en'
