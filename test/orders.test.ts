@@ -32,7 +32,7 @@ describe('orders, subscriptions and customers', async () => {
     const price = product.prices[0]!
     const amount = overrides.amount ?? (price.amount_type === 'fixed' ? price.price_amount : 500)
     const discountAmount = overrides.discount_amount ?? 0
-    const { metadata, custom_field_data, customer_billing_address, customer_metadata, ...rest } = overrides
+    const { metadata, custom_field_data, customer_billing_address, customer_metadata, payment_processor_metadata: _ppm, ...rest } = overrides
     return db
       .insertInto('checkouts')
       .values({

@@ -154,6 +154,7 @@ export function rowForInsert(row: CheckoutRow): NewRow<'checkouts'> {
     metadata: JSON.stringify(row.metadata),
     custom_field_data: JSON.stringify(row.custom_field_data),
     customer_metadata: JSON.stringify(row.customer_metadata),
+    payment_processor_metadata: JSON.stringify(row.payment_processor_metadata),
     customer_billing_address: row.customer_billing_address ? JSON.stringify(row.customer_billing_address) : null,
   }
 }

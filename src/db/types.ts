@@ -87,6 +87,7 @@ export interface CustomFieldsTable {
   name: string
   properties: Json<Record<string, unknown>>
   metadata: Json<Metadata>
+  stripe_customer_id: string | null
   created_at: Timestamp
   modified_at: Timestamp | null
   deleted_at: Timestamp | null
@@ -152,6 +153,31 @@ export interface DB {
   user_sessions: UserSessionsTable
   rate_limit_attempts: RateLimitAttemptsTable
   link_visit_counts: LinkVisitCountsTable
+  organization_payment_settings: OrganizationPaymentSettingsTable
+  stripe_events: StripeEventsTable
+}
+
+/** An organization's processor and Stripe keys; secrets sealed with ENCRYPTION_KEY (lib/secret-box.ts). */
+export interface OrganizationPaymentSettingsTable {
+  organization_id: string
+  processor: 'sandbox' | 'stripe'
+  stripe_secret_key_sealed: string | null
+  stripe_secret_key_last4: string | null
+  stripe_publishable_key: string | null
+  stripe_webhook_secret_sealed: string | null
+  stripe_webhook_secret_last4: string | null
+  livemode: Generated<boolean>
+  created_at: Timestamp
+  modified_at: Timestamp | null
+}
+
+/** Stripe webhook events handled, once each per organization. */
+export interface StripeEventsTable {
+  organization_id: string
+  id: string
+  type: string
+  livemode: boolean
+  received_at: Timestamp
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
@@ -253,6 +279,18 @@ export interface CheckoutsTable {
   link_query: string | null
   payment_error: string | null
   payment_method_type: string | null
+  /** Made with a live-mode Stripe key (false for test keys and the sandbox). */
+  livemode: Generated<boolean>
+  /** The processor that takes (or took) this session's payment: `sandbox` or `stripe`. */
+  processor: Generated<string>
+  /** The Stripe PaymentIntent (`pi_…`) or SetupIntent (`seti_…`) of the current confirm attempt. */
+  payment_intent_id: string | null
+  /** Confirm attempts so far; the attempt's idempotency key is built from the session id and this number. */
+  payment_attempt: Generated<number>
+  /** What the page needs to finish the payment (Polar's `payment_processor_metadata`). */
+  payment_processor_metadata: ColumnType<Record<string, string>, string | undefined, string>
+  stripe_customer_id: string | null
+  payment_method_id: string | null
   created_at: Timestamp
   modified_at: Timestamp | null
   confirmed_at: Timestamp | null
@@ -282,6 +320,8 @@ export interface SubscriptionsTable {
   trial_start: Timestamp | null
   trial_end: Timestamp | null
   started_at: Timestamp | null
+  /** The saved payment method renewals charge off-session (Stripe `pm_…`), null for the sandbox. */
+  payment_method_id: string | null
   metadata: Json<Metadata>
   custom_field_data: Json<Record<string, string | number | boolean | null>>
   created_at: Timestamp
@@ -312,6 +352,16 @@ export interface OrdersTable {
   custom_field_data: Json<Record<string, string | number | boolean | null>>
   period_start: Timestamp | null
   period_end: Timestamp | null
+  livemode: Generated<boolean>
+  payment_intent_id: string | null
+  stripe_charge_id: string | null
+  refunded_amount: Generated<number>
+  refunded_tax_amount: Generated<number>
+  dispute_id: string | null
+  dispute_status: string | null
+  dispute_amount: number | null
+  dispute_reason: string | null
+  disputed_at: Timestamp | null
   created_at: Timestamp
   modified_at: Timestamp | null
 }
