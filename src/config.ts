@@ -78,6 +78,12 @@ const envSchema = z.object({
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: trustProxy.default(false),
+  ENCRYPTION_KEY: z.string().trim().optional(),
+  STRIPE_SECRET_KEY: z.string().trim().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…) or restricted key (rk_…)').optional(),
+  STRIPE_PUBLISHABLE_KEY: z.string().trim().regex(/^pk_(test|live)_[A-Za-z0-9_]+$/, 'must be a Stripe publishable key (pk_test_… or pk_live_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().trim().regex(/^whsec_[A-Za-z0-9_]+$/, 'must be a Stripe webhook signing secret (whsec_…)').optional(),
+  STRIPE_API_URL: httpUrl.optional(),
+  STRIPE_RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
 })
 
 export type Config = {
@@ -107,6 +113,16 @@ export type Config = {
   logLevel: string
   /** Fastify's `trustProxy`: false, the number of proxy hops in front, or the proxies' addresses/CIDRs. */
   trustProxy: false | number | string[]
+  /** 32 bytes (base64 or hex) sealing stored Stripe secrets; required once an organization's Stripe keys are stored. */
+  encryptionKey: string | undefined
+  /** The install's default Stripe keys, for every organization without settings of its own (a single-merchant install). */
+  stripeSecretKey: string | undefined
+  stripePublishableKey: string | undefined
+  stripeWebhookSecret: string | undefined
+  /** Where the Stripe client sends its requests instead of api.stripe.com (a local fake in tests). */
+  stripeApiUrl: string | undefined
+  /** How long a session may stay `confirmed` on Stripe before reconciliation asks Stripe about its intent. */
+  stripeReconcileAfterSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -128,6 +144,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     )
   }
   const e = parsed.data
+  const stripeProblems: string[] = []
+  if ((e.STRIPE_SECRET_KEY === undefined) !== (e.STRIPE_PUBLISHABLE_KEY === undefined)) {
+    stripeProblems.push('STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY: set both (the default Stripe account of every organization) or neither')
+  } else if (e.STRIPE_SECRET_KEY && e.STRIPE_PUBLISHABLE_KEY && e.STRIPE_SECRET_KEY.split('_')[1] !== e.STRIPE_PUBLISHABLE_KEY.split('_')[1]) {
+    stripeProblems.push('STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY: one is a test key and the other a live key; use a pair from the same mode')
+  }
+  if (e.STRIPE_WEBHOOK_SECRET && !e.STRIPE_SECRET_KEY) stripeProblems.push('STRIPE_WEBHOOK_SECRET: set STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY too')
+  if (stripeProblems.length) throw new ConfigError(stripeProblems)
   const embedded = e.DATABASE_URL === undefined
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`
   return {
@@ -150,5 +174,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookEndpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    encryptionKey: e.ENCRYPTION_KEY,
+    stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripePublishableKey: e.STRIPE_PUBLISHABLE_KEY,
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    stripeApiUrl: e.STRIPE_API_URL,
+    stripeReconcileAfterSeconds: e.STRIPE_RECONCILE_AFTER_SECONDS,
   }
 }
