@@ -140,3 +140,13 @@ export function fieldError(loc: (string | number)[], msg: string, input?: unknow
 export function missingField(loc: (string | number)[]): RequestValidationError {
   return new RequestValidationError([{ loc, msg: 'Field required', type: 'missing' }], 'schema')
 }
+
+/**
+ * 503: the organization's payments cannot be made right now because the install cannot open its stored
+ * Stripe keys (ENCRYPTION_KEY missing or changed). The operator fixes it; the buyer can retry later.
+ */
+export class PaymentsUnavailable extends ApiError {
+  constructor(message = 'Payments are temporarily unavailable for this organization.') {
+    super(503, 'PaymentsUnavailable', message)
+  }
+}
