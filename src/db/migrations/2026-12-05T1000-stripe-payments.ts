@@ -16,6 +16,8 @@ import { sql, type Kysely } from 'kysely'
 // - stripe_events: every Stripe webhook event handled, by organization and Stripe's event id, so a delivery
 //   repeated by Stripe, or delivered to two processes, is handled once.
 // - checkouts_confirmed_idx: reconciliation walks the sessions left `confirmed` by age.
+// - organization_payment_settings joins the link-config notifications (2026-12-04T1500): a visit stamps its new
+//   session with the organization's processor and key mode from the cached link entry.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create table organization_payment_settings (
@@ -63,6 +65,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       received_at timestamptz not null,
       primary key (organization_id, id)
     );
+    create trigger kassa_link_config_notify after insert or update or delete on organization_payment_settings
+      for each row execute function kassa_link_config_notify();
+    create trigger kassa_link_config_notify_truncate after truncate on organization_payment_settings
+      for each statement execute function kassa_link_config_notify();
   `.execute(db)
 }
 
