@@ -12,14 +12,14 @@ import { emitEvent, hasSubscribers } from '../webhooks/service'
 import { activeTrial, loadContext, selectedProduct } from './context'
 import { emitCheckoutEvent } from './present'
 import * as repo from './repository'
+import { reconcileStripeAttempt, type ReconcilePayload } from './stripe-confirm'
 
 /** The checkout domain's background work: settlement after confirm, expiry, and retention. */
 
 type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
 
-export const SETTLE_JOB = 'checkouts.settle'
-export const EXPIRE_JOB = 'checkouts.expire'
-export const PRUNE_CHECKOUTS_JOB = 'checkouts.prune'
+import { EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_JOB, SETTLE_JOB } from './job-kinds'
+export { EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_JOB, SETTLE_JOB }
 const PRUNE_BATCH = 5000
 
 /**
@@ -27,7 +27,7 @@ const PRUNE_BATCH = 5000
  * products) and the order in one transaction. Idempotent: a session that is no longer `confirmed`
  * is left alone, and orders and subscriptions are unique per session.
  */
-export async function settleCheckout(deps: D, checkoutId: string, token: string | null): Promise<void> {
+export async function settleCheckout(deps: D, checkoutId: string, token: string | null, chargeId: string | null = null): Promise<void> {
   const processor = deps.payments ?? sandboxProcessor
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock.now()
@@ -38,7 +38,8 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     if (!product) throw new Error(`checkout ${checkoutId}: product ${row.product_id} not found`)
     const trial = activeTrial(row, product)
 
-    const capture = await processor.capture({ token, amount: trial ? 0 : row.total_amount, currency: row.currency, checkoutId })
+    // Stripe's payment is already made (the intent succeeded, captured automatically): only the sandbox captures here.
+    const capture = row.processor === 'stripe' ? ({ ok: true } as const) : await processor.capture({ token, amount: trial ? 0 : row.total_amount, currency: row.currency, checkoutId })
     if (!capture.ok) {
       await releaseRedemption(tx, checkoutId)
       const failed = await repo.updateCheckout(tx, checkoutId, { status: 'failed', payment_error: capture.message, modified_at: now })
@@ -54,13 +55,14 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
       taxId: row.customer_tax_id,
       externalId: row.external_customer_id,
       metadata: row.customer_metadata,
+      stripeCustomerId: row.stripe_customer_id,
       now,
     })
     const trialEnd = trial ? addInterval(now, trial.interval, trial.count) : null
     if (newCustomer) await emitEvent(tx, { organizationId: org, type: 'customer.created', data: customer, now })
     if (customerUpdated) await emitEvent(tx, { organizationId: org, type: 'customer.updated', data: customer, now })
     const sub = product.is_recurring
-      ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, now })
+      ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, paymentMethodId: row.payment_method_id, now })
       : null
     const subscription = sub?.subscription ?? null
     if (sub?.created) {
@@ -71,7 +73,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     }
     // A trial's first order is free: the first charge comes when the trial ends.
     const charged = trial ? { ...row, amount: 0, discount_amount: 0, net_amount: 0, tax_amount: 0, total_amount: 0 } : row
-    const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, period: subscription ? { start: new Date(subscription.current_period_start), end: new Date(subscription.current_period_end) } : null, now })
+    const order = await createOrderForCheckout(tx, { organizationId: org, customerId: customer.id, subscriptionId: subscription?.id ?? null, checkout: charged, product, period: subscription ? { start: new Date(subscription.current_period_start), end: new Date(subscription.current_period_end) } : null, chargeId, now })
     if (order.created) {
       // Polar's order/service.py `_on_order_created`: a paid order is created, then updated (to paid), then paid.
       await emitEvent(tx, { organizationId: org, type: 'order.created', data: order.order, now })
@@ -131,7 +133,8 @@ export async function pruneCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>
 }
 
 export const checkoutJobHandlers: JobHandlers = {
-  [SETTLE_JOB]: (deps, payload: { checkout_id: string; token: string | null }) => settleCheckout(deps, payload.checkout_id, payload.token),
+  [SETTLE_JOB]: (deps, payload: { checkout_id: string; token: string | null; charge_id?: string | null }) => settleCheckout(deps, payload.checkout_id, payload.token, payload.charge_id ?? null),
+  [RECONCILE_JOB]: (deps, payload: ReconcilePayload) => reconcileStripeAttempt(deps, payload),
   [EXPIRE_JOB]: async (deps) => {
     await expireCheckouts(deps)
   },

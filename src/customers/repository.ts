@@ -74,3 +74,8 @@ export async function listCustomers(db: Executor, organizationId: string, filter
   const sortable = { created_at: 'created_at', email: sql`lower(email)`, name: 'name' }
   return fetchPage(q, (qb) => applySorting(qb.selectAll(), filter.sorting, sortable), page) as Promise<{ rows: CustomerRow[]; total: number }>
 }
+
+/** Keeps the Stripe Customer of a customer who paid on Stripe, unless one is kept already. */
+export async function setStripeCustomerId(db: Executor, id: string, stripeCustomerId: string): Promise<void> {
+  await db.updateTable('customers').set({ stripe_customer_id: stripeCustomerId }).where('id', '=', id).where('stripe_customer_id', 'is', null).execute()
+}

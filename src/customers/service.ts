@@ -70,6 +70,8 @@ export interface CustomerForCheckout {
   externalId?: string | null
   /** A new customer's metadata (the checkout's `customer_metadata`); an existing customer's is left alone. */
   metadata?: Metadata
+  /** The Stripe Customer that paid (Stripe sessions), kept for renewals. */
+  stripeCustomerId?: string | null
   now: Date
 }
 
@@ -93,6 +95,7 @@ export async function upsertCustomerForCheckout(tx: Executor, input: CustomerFor
     tax_id: input.taxId ?? null,
     external_id: input.externalId ?? null,
     metadata: JSON.stringify(input.metadata ?? {}),
+    stripe_customer_id: input.stripeCustomerId ?? null,
     created_at: input.now,
   })
   if (inserted) return { customer: toCustomer(inserted), created: true, updated: false }
@@ -101,6 +104,8 @@ export async function upsertCustomerForCheckout(tx: Executor, input: CustomerFor
   // new statement sees it.
   const existing = await repo.findCustomerByEmail(tx, input.organizationId, email)
   if (!existing) throw new Error('upsertCustomerForCheckout: conflicting customer not visible (is the transaction READ COMMITTED?)')
+  // The Stripe Customer that paid is kept for the next purchase and off-session renewals (not a change Polar's customer shows).
+  if (input.stripeCustomerId && !existing.stripe_customer_id) await repo.setStripeCustomerId(tx, existing.id, input.stripeCustomerId)
   if (name && !existing.name) {
     const named = await repo.fillCustomerName(tx, existing.id, name, input.now)
     if (named) return { customer: toCustomer(named), created: false, updated: true }

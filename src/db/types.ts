@@ -87,7 +87,6 @@ export interface CustomFieldsTable {
   name: string
   properties: Json<Record<string, unknown>>
   metadata: Json<Metadata>
-  stripe_customer_id: string | null
   created_at: Timestamp
   modified_at: Timestamp | null
   deleted_at: Timestamp | null
@@ -219,6 +218,7 @@ export interface CustomersTable {
   tax_id: string | null
   external_id: string | null
   metadata: Json<Metadata>
+  stripe_customer_id: string | null
   created_at: Timestamp
   modified_at: Timestamp | null
   deleted_at: Timestamp | null

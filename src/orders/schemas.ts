@@ -39,8 +39,8 @@ export const Order = z
     total_amount: z.number().int().describe('Amount in cents, after discounts and taxes.'),
     applied_balance_amount: z.number().int().describe('Customer balance applied: always 0 (Kassa keeps no balances).'),
     due_amount: z.number().int().describe('Amount in cents that is due for this order (Polar: total plus applied balance, at least 0).'),
-    refunded_amount: z.number().int().describe('Amount refunded in cents: always 0 (refunds are not part of Kassa yet).'),
-    refunded_tax_amount: z.number().int().describe('Sales tax refunded in cents: always 0.'),
+    refunded_amount: z.number().int().describe('Amount refunded in cents (on Stripe, refunds made in Stripe\'s dashboard are recorded from `charge.refunded`).'),
+    refunded_tax_amount: z.number().int().describe('Sales tax refunded in cents.'),
     currency: z.string().describe('The currency of the order.'),
     billing_reason: OrderBillingReason,
     billing_name: z.string().nullable().describe('The name of the customer that should appear on the invoice.'),
@@ -68,6 +68,11 @@ export const Order = z
     description: z.string().describe('A summary description of the order: the product name.'),
     refundable_amount: z.number().int().describe('Amount in cents that can still be refunded (net, before taxes).'),
     refundable_tax_amount: z.number().int().describe('Sales tax in cents that can still be refunded.'),
+    livemode: z.boolean().describe('Kassa\'s own: whether the order was paid with real money (a live Stripe key).'),
+    dispute: z
+      .object({ id: z.string(), status: z.string(), amount: z.number().int(), reason: z.string().nullable(), created_at: Timestamp })
+      .nullable()
+      .describe('Kassa\'s own: the card dispute (chargeback) opened on the payment, from Stripe\'s `charge.dispute.created`; null when there is none.'),
   })
   .describe('An order, made when a checkout session succeeds.')
 export type Order = z.infer<typeof Order>

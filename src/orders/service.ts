@@ -43,8 +43,8 @@ export function toOrder(row: repo.OrderRow, related: Related): Order {
     total_amount: row.total_amount,
     applied_balance_amount: 0,
     due_amount: Math.max(0, row.total_amount),
-    refunded_amount: 0,
-    refunded_tax_amount: 0,
+    refunded_amount: row.refunded_amount,
+    refunded_tax_amount: row.refunded_tax_amount,
     currency: row.currency,
     billing_reason: row.billing_reason,
     billing_name: row.billing_name,
@@ -84,8 +84,10 @@ export function toOrder(row: repo.OrderRow, related: Related): Order {
       },
     ],
     description: row.description,
-    refundable_amount: paid ? row.net_amount : 0,
-    refundable_tax_amount: paid ? row.tax_amount : 0,
+    refundable_amount: paid ? Math.max(0, row.net_amount - row.refunded_amount) : 0,
+    refundable_tax_amount: paid ? Math.max(0, row.tax_amount - row.refunded_tax_amount) : 0,
+    livemode: row.livemode,
+    dispute: row.dispute_id ? { id: row.dispute_id, status: row.dispute_status ?? 'needs_response', amount: row.dispute_amount ?? row.total_amount, reason: row.dispute_reason, created_at: iso(row.disputed_at ?? row.created_at) } : null,
   }
 }
 
@@ -166,6 +168,8 @@ export interface OrderForCheckout {
   product: Pick<Product, 'id' | 'name'>
   /** The subscription period the order pays for; null for a one-time purchase. */
   period?: { start: Date; end: Date } | null
+  /** The Stripe charge that paid it (the intent is the checkout's `payment_intent_id`). */
+  chargeId?: string | null
   now: Date
 }
 
@@ -201,6 +205,9 @@ export async function createOrderForCheckout(tx: Executor, input: OrderForChecko
     custom_field_data: JSON.stringify(checkout.custom_field_data ?? {}),
     period_start: input.period?.start ?? null,
     period_end: input.period?.end ?? null,
+    livemode: checkout.livemode,
+    payment_intent_id: checkout.processor === 'stripe' && checkout.payment_intent_id?.startsWith('pi_') ? checkout.payment_intent_id : null,
+    stripe_charge_id: input.chargeId ?? null,
     created_at: now,
   })
   const row = inserted ?? (await repo.findOrderByCheckoutId(tx, input.organizationId, checkout.id))

@@ -158,6 +158,8 @@ export interface SubscriptionForCheckout {
   product: Pick<Product, 'id' | 'name' | 'recurring_interval' | 'recurring_interval_count'>
   /** End of the trial, if the subscription starts with one. */
   trialEnd: Date | null
+  /** The saved payment method renewals charge off-session (Stripe), null for the sandbox. */
+  paymentMethodId?: string | null
   now: Date
 }
 
@@ -191,6 +193,7 @@ export async function createSubscriptionForCheckout(tx: Executor, input: Subscri
     trial_start: trialing ? now : null,
     trial_end: trialing ? trialEnd : null,
     started_at: now,
+    payment_method_id: input.paymentMethodId ?? null,
     metadata: JSON.stringify(checkout.metadata ?? {}),
     custom_field_data: JSON.stringify(checkout.custom_field_data ?? {}),
     created_at: now,

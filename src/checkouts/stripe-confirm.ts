@@ -1,0 +1,132 @@
+import type { Executor } from '../db/index'
+import type { Deps } from '../deps'
+import { releaseRedemption } from '../discounts/service'
+import { PaymentError } from '../http/errors'
+import { enqueue } from '../jobs/queue'
+import { confirmStripeAttempt, retrieveIntent, StripeUnavailable, type IntentOutcome, type StripeAttempt } from '../payments/stripe'
+import { processorSettingsFor, type StripeSettings } from '../payment-settings/service'
+import { loadContext, statusAt } from './context'
+import { RECONCILE_JOB, SETTLE_JOB } from './job-kinds'
+import { emitCheckoutEvent, toCheckoutPublic } from './present'
+import * as repo from './repository'
+import type { CheckoutPublic } from './schemas'
+
+/**
+ * A confirm on Stripe after its claim (confirm.ts): the call to Stripe with no transaction open, then the
+ * outcome recorded under the session's row lock. The outcome reaches Kassa up to three ways, in any order:
+ * confirm's own answer, Stripe's webhook, and reconciliation; `recordOutcome` takes each the same way and only
+ * the first that finds the attempt still `confirmed` acts, so a payment settles once.
+ */
+
+type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
+
+export { RECONCILE_JOB }
+
+export interface ReconcilePayload {
+  checkout_id: string
+  attempt: number
+  /** The attempt as it was sent to Stripe, to replay with the same idempotency key when its intent is unknown. */
+  request: StripeAttempt
+}
+
+/** Queued with the claim: if nothing has settled or reopened the attempt by then, Stripe is asked. */
+export async function scheduleReconciliation(tx: Executor, deps: Pick<Deps, 'config'>, a: StripeAttempt, now: Date, delayMs = deps.config.stripeReconcileAfterSeconds * 1000, tag = ''): Promise<void> {
+  const payload: ReconcilePayload = { checkout_id: a.checkoutId, attempt: a.attempt, request: a }
+  await enqueue(tx, { kind: RECONCILE_JOB, payload, runAt: new Date(now.getTime() + delayMs), dedupeKey: `${RECONCILE_JOB}:${a.checkoutId}:${a.attempt}${tag}`, maxAttempts: 12 }, now)
+}
+
+/** Confirm's phase two and three: Stripe, then the record. A decline is a 400 PaymentError and the session is open again. */
+export async function payOnStripe(deps: D, settings: StripeSettings, a: StripeAttempt): Promise<CheckoutPublic> {
+  let outcome: IntentOutcome
+  try {
+    outcome = await confirmStripeAttempt(settings, deps.config.stripeApiUrl, a)
+  } catch (err) {
+    if (!(err instanceof StripeUnavailable)) throw err
+    // Stripe did not answer (after the library's retries): the intent may or may not exist. The session stays
+    // `confirmed` (the page waits) and reconciliation replays the attempt soon.
+    await deps.db.transaction().execute((tx) => scheduleReconciliation(tx, deps, a, deps.clock.now(), 15_000, ':soon'))
+    return currentCheckout(deps, a.checkoutId)
+  }
+  const recorded = await recordOutcome(deps, { checkoutId: a.checkoutId, attempt: a.attempt }, outcome)
+  if (recorded.declined) throw new PaymentError(recorded.declined)
+  return recorded.checkout ?? currentCheckout(deps, a.checkoutId)
+}
+
+async function currentCheckout(deps: D, checkoutId: string): Promise<CheckoutPublic> {
+  const row = await repo.findCheckoutById(deps.db, checkoutId)
+  if (!row) throw new Error(`checkout ${checkoutId} vanished`)
+  return toCheckoutPublic(deps, row, await loadContext(deps.db, row), deps.clock.now())
+}
+
+/**
+ * Records what Stripe did with an attempt. Acts only while the session is `confirmed` on that attempt (an
+ * older attempt's news, or news after settlement, changes nothing): succeeded queues settlement (once per
+ * session); requires action stores what the page needs for Stripe's next action; failed opens the session
+ * again for another try and releases its discount redemption (Polar's `handle_payment_failure`).
+ */
+export async function recordOutcome(deps: D, target: { checkoutId: string; attempt: number | null; organizationId?: string }, outcome: IntentOutcome & { customerId?: string | null }): Promise<{ checkout: CheckoutPublic | null; declined?: string; acted: boolean }> {
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now()
+    const row = await repo.findCheckoutById(tx, target.checkoutId, { forUpdate: true })
+    if (!row || (target.organizationId && row.organization_id !== target.organizationId)) return { checkout: null, acted: false }
+    const ctx = await loadContext(tx, row)
+    const current = () => toCheckoutPublic({ ...deps, db: tx as never }, row, ctx, now)
+    const sameAttempt = target.attempt === null ? row.payment_intent_id === null || row.payment_intent_id === outcome.intentId : row.payment_attempt === target.attempt
+    if (row.status !== 'confirmed' || row.processor !== 'stripe' || !sameAttempt) return { checkout: await current(), acted: false }
+    const meta = row.payment_processor_metadata ?? {}
+    const customer = outcome.customerId ?? row.stripe_customer_id
+    if (outcome.kind === 'succeeded') {
+      const expected = row.total_amount
+      if (outcome.amount !== 0 && (outcome.amount !== expected || outcome.currency !== row.currency)) {
+        throw new Error(`checkout ${row.id}: Stripe intent ${outcome.intentId} is for ${outcome.amount} ${outcome.currency}, the session for ${expected} ${row.currency}; not settled`)
+      }
+      const saved = await repo.updateCheckout(tx, row.id, {
+        payment_intent_id: outcome.intentId, stripe_customer_id: customer, payment_method_id: outcome.paymentMethodId,
+        payment_method_type: outcome.paymentMethodType ?? row.payment_method_type,
+        payment_processor_metadata: JSON.stringify({ ...meta, ...(customer ? { customer_id: customer } : {}), intent_status: 'succeeded' }), modified_at: now,
+      })
+      await enqueue(tx, { kind: SETTLE_JOB, payload: { checkout_id: row.id, token: null, charge_id: outcome.chargeId }, dedupeKey: `${SETTLE_JOB}:${row.id}` }, now)
+      return { checkout: await toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now), acted: true, settle: true }
+    }
+    if (outcome.kind === 'requires_action' || outcome.kind === 'processing') {
+      const saved = await repo.updateCheckout(tx, row.id, {
+        payment_intent_id: outcome.intentId, stripe_customer_id: customer,
+        payment_processor_metadata: JSON.stringify({ ...meta, ...(customer ? { customer_id: customer } : {}), intent_client_secret: outcome.clientSecret, intent_status: outcome.status }), modified_at: now,
+      })
+      return { checkout: await toCheckoutPublic({ ...deps, db: tx as never }, saved, ctx, now), acted: true }
+    }
+    if (outcome.kind !== 'failed') throw new Error('unreachable')
+    await releaseRedemption(tx, row.id)
+    const { intent_client_secret: _s, intent_status: _st, ...kept } = meta
+    const reopened = await repo.updateCheckout(tx, row.id, {
+      status: 'open', payment_intent_id: outcome.intentId ?? row.payment_intent_id, stripe_customer_id: customer,
+      payment_processor_metadata: JSON.stringify({ ...kept, ...(customer ? { customer_id: customer } : {}) }), modified_at: now,
+    })
+    const visible = { ...reopened, status: statusAt(reopened, now) === 'expired' ? ('expired' as const) : reopened.status }
+    await emitCheckoutEvent(tx, deps, visible.status === 'expired' ? 'checkout.expired' : 'checkout.updated', visible, now, ctx)
+    return { checkout: await toCheckoutPublic({ ...deps, db: tx as never }, visible, ctx, now), acted: true, declined: outcome.message }
+  })
+  if ('settle' in result) deps.wakeWorker?.()
+  return result
+}
+
+/**
+ * Reconciliation (the job): a Stripe attempt still `confirmed` after STRIPE_RECONCILE_AFTER_SECONDS (or soon,
+ * when Stripe did not answer confirm) is looked up at Stripe, by its intent when known, else by replaying its
+ * create with the same idempotency key (Stripe answers the first request's result; a request that never
+ * arrived is made now). Throws while Stripe is unreachable, so the job retries with backoff.
+ */
+export async function reconcileStripeAttempt(deps: D, payload: ReconcilePayload): Promise<void> {
+  const row = await repo.findCheckoutById(deps.db, payload.checkout_id)
+  if (!row || row.status !== 'confirmed' || row.processor !== 'stripe' || row.payment_attempt !== payload.attempt) return
+  const settings = await processorSettingsFor(deps, row.organization_id)
+  if (settings.processor !== 'stripe') return
+  const outcome = row.payment_intent_id
+    ? await retrieveIntent(settings, deps.config.stripeApiUrl, row.payment_intent_id)
+    : await confirmStripeAttempt(settings, deps.config.stripeApiUrl, payload.request)
+  const recorded = await recordOutcome(deps, { checkoutId: row.id, attempt: payload.attempt }, outcome)
+  // Still waiting for the buyer's 3-D Secure (or a slow method): look again later, until the job's attempts run out.
+  if (recorded.acted && (outcome.kind === 'requires_action' || outcome.kind === 'processing')) {
+    throw new Error(`checkout ${row.id}: intent ${outcome.intentId} still ${outcome.kind}`)
+  }
+}

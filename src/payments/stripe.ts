@@ -1,0 +1,155 @@
+import Stripe from 'stripe'
+import type { StripeSettings } from './settings'
+import { stripeClient } from './stripe-client'
+
+/**
+ * Kassa's calls to Stripe for a checkout. Each runs with no transaction or row lock held (confirm records the
+ * outcome afterwards) and is idempotent by its key, so a retry (the library's, or reconciliation's after a
+ * crash) replays the first answer instead of charging twice.
+ */
+
+export interface StripeAttempt {
+  checkoutId: string
+  checkoutLinkId: string | null
+  organizationId: string
+  /** The confirm attempt: one PaymentIntent (or SetupIntent) per attempt, keyed by session and attempt. */
+  attempt: number
+  /** `payment`: charge `amount` now; `setup`: save the card for later charges only (a trial, or nothing due). */
+  mode: 'payment' | 'setup'
+  amount: number
+  currency: string
+  confirmationToken: string
+  /** Keep the card for off-session renewals (recurring products). */
+  saveForLater: boolean
+  customer: { stripeId: string | null; email: string; name: string | null }
+  description: string
+  /** Where a redirect-based method (or 3-D Secure without Stripe.js) comes back to. */
+  returnUrl: string
+}
+
+/** What happened at Stripe, as confirm, the webhook and reconciliation all record it. */
+export type IntentOutcome =
+  | { kind: 'succeeded'; intentId: string; customerId: string | null; paymentMethodId: string | null; paymentMethodType: string | null; chargeId: string | null; amount: number; currency: string; livemode: boolean }
+  | { kind: 'requires_action' | 'processing'; intentId: string; customerId: string | null; clientSecret: string; status: string }
+  | { kind: 'failed'; intentId: string | null; message: string; code: string | null }
+
+/** A failure that says nothing about the payment (Stripe unreachable, a 5xx, a bad key): the attempt's outcome is unknown. */
+export class StripeUnavailable extends Error {
+  override name = 'StripeUnavailable'
+}
+
+const client = (settings: StripeSettings, apiUrl: string | undefined) => stripeClient(settings.secretKey, { apiUrl })
+
+export const intentIdempotencyKey = (checkoutId: string, attempt: number) => `kassa-checkout-${checkoutId}-attempt-${attempt}`
+const customerIdempotencyKey = (checkoutId: string) => `kassa-checkout-${checkoutId}-customer`
+
+const idOf = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id)
+
+/** The outcome an intent's state stands for. */
+export function intentOutcome(intent: Stripe.PaymentIntent | Stripe.SetupIntent): IntentOutcome {
+  const customerId = idOf(intent.customer as string | { id: string } | null)
+  const pm = intent.payment_method
+  const paymentMethodId = idOf(pm as string | { id: string } | null)
+  const paymentMethodType = pm && typeof pm === 'object' ? pm.type : paymentMethodId ? 'card' : null
+  if (intent.status === 'succeeded') {
+    const isPi = intent.object === 'payment_intent'
+    return {
+      kind: 'succeeded', intentId: intent.id, customerId, paymentMethodId, paymentMethodType,
+      chargeId: isPi ? idOf((intent as Stripe.PaymentIntent).latest_charge as string | { id: string } | null) : null,
+      amount: isPi ? (intent as Stripe.PaymentIntent).amount_received : 0,
+      currency: isPi ? (intent as Stripe.PaymentIntent).currency : '',
+      livemode: intent.livemode,
+    }
+  }
+  if (intent.status === 'requires_action' || intent.status === 'processing' || intent.status === 'requires_confirmation' || intent.status === 'requires_capture') {
+    return { kind: intent.status === 'requires_action' ? 'requires_action' : 'processing', intentId: intent.id, customerId, clientSecret: intent.client_secret ?? '', status: intent.status }
+  }
+  // requires_payment_method after a failed attempt, or canceled
+  const err = intent.object === 'payment_intent' ? (intent as Stripe.PaymentIntent).last_payment_error : (intent as Stripe.SetupIntent).last_setup_error
+  return { kind: 'failed', intentId: intent.id, message: err?.message ?? (intent.status === 'canceled' ? 'The payment was canceled.' : 'The payment was not completed.'), code: err?.decline_code ?? err?.code ?? null }
+}
+
+function outcomeOfError(err: unknown): IntentOutcome {
+  if (err instanceof Stripe.errors.StripeCardError || (err instanceof Stripe.errors.StripeError && err.type === 'StripeInvalidRequestError' && (err.raw as { payment_intent?: unknown; setup_intent?: unknown } | undefined)?.payment_intent)) {
+    const raw = err.raw as { payment_intent?: { id: string }; setup_intent?: { id: string } } | undefined
+    return { kind: 'failed', intentId: raw?.payment_intent?.id ?? raw?.setup_intent?.id ?? null, message: err.message, code: err.decline_code ?? err.code ?? null }
+  }
+  if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'confirmation_token') {
+    // a used, expired or unknown token: the buyer enters the card again
+    return { kind: 'failed', intentId: null, message: err.message, code: err.code ?? null }
+  }
+  if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${err.message}`)
+  throw err
+}
+
+/** Stripe metadata values are strings of at most 500 characters; keys at most 40. */
+function metadata(a: StripeAttempt): Record<string, string> {
+  return { checkout_id: a.checkoutId, ...(a.checkoutLinkId ? { checkout_link_id: a.checkoutLinkId } : {}), organization_id: a.organizationId, attempt: String(a.attempt), source: 'kassa' }
+}
+
+/**
+ * The Stripe Customer the payment is made for: the buyer's known one, else a new one (keyed by session, so a
+ * repeated attempt reuses it).
+ */
+async function ensureCustomer(stripe: Stripe, a: StripeAttempt): Promise<string> {
+  if (a.customer.stripeId) return a.customer.stripeId
+  const customer = await stripe.customers.create(
+    { email: a.customer.email, ...(a.customer.name ? { name: a.customer.name } : {}), metadata: { organization_id: a.organizationId, checkout_id: a.checkoutId } },
+    { idempotencyKey: customerIdempotencyKey(a.checkoutId) },
+  )
+  return customer.id
+}
+
+/**
+ * Creates and confirms the attempt's intent (Polar's checkout service: a PaymentIntent with
+ * `automatic_payment_methods`, `confirm`, the confirmation token, the customer, metadata and `return_url`;
+ * `setup_future_usage: off_session` when the card is kept; a SetupIntent when nothing is charged now).
+ * Replaying it (same attempt) returns the same intent: that is what reconciliation does after a crash.
+ */
+export async function confirmStripeAttempt(settings: StripeSettings, apiUrl: string | undefined, a: StripeAttempt): Promise<IntentOutcome & { customerId: string | null }> {
+  const stripe = client(settings, apiUrl)
+  let customerId: string
+  try {
+    customerId = await ensureCustomer(stripe, a)
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing' && a.customer.stripeId) {
+      // the stored customer is gone (deleted in Stripe's dashboard): make a new one
+      customerId = await ensureCustomer(stripe, { ...a, customer: { ...a.customer, stripeId: null } })
+    } else if (err instanceof Stripe.errors.StripeError) {
+      throw new StripeUnavailable(`${err.type}: ${err.message}`)
+    } else throw err
+  }
+  const common = {
+    automatic_payment_methods: { enabled: true },
+    confirm: true,
+    confirmation_token: a.confirmationToken,
+    customer: customerId,
+    description: a.description.slice(0, 1000),
+    metadata: metadata(a),
+    return_url: a.returnUrl,
+    expand: ['payment_method'],
+  }
+  const opts = { idempotencyKey: intentIdempotencyKey(a.checkoutId, a.attempt) }
+  try {
+    const intent = a.mode === 'payment'
+      ? await stripe.paymentIntents.create({ ...common, amount: a.amount, currency: a.currency, ...(a.saveForLater ? { setup_future_usage: 'off_session' as const } : {}) }, opts)
+      : await stripe.setupIntents.create({ ...common, usage: 'off_session' }, opts)
+    return { ...intentOutcome(intent), customerId }
+  } catch (err) {
+    return { ...outcomeOfError(err), customerId }
+  }
+}
+
+/** The intent's state now (reconciliation, and a page waiting after 3-D Secure). */
+export async function retrieveIntent(settings: StripeSettings, apiUrl: string | undefined, intentId: string): Promise<IntentOutcome> {
+  const stripe = client(settings, apiUrl)
+  try {
+    const intent = intentId.startsWith('seti_')
+      ? await stripe.setupIntents.retrieve(intentId, { expand: ['payment_method'] })
+      : await stripe.paymentIntents.retrieve(intentId, { expand: ['payment_method'] })
+    return intentOutcome(intent)
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${err.message}`)
+    throw err
+  }
+}
