@@ -37,6 +37,7 @@ import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
 import { isHttps, sessionCookieName } from './auth/cookie'
 import { sessionRoutes } from './sessions/routes'
+import { stripeWebhookRoutes } from './stripe-webhooks/routes'
 import { subscriptionRoutes } from './subscriptions/routes'
 import { webhookRoutes } from './webhooks/routes'
 
@@ -181,6 +182,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(organizationRoutes, { prefix: '/v1/organizations', deps })
   await app.register(organizationAccessTokenRoutes, { prefix: '/v1/organization-access-tokens', deps })
   await app.register(sessionRoutes, { prefix: '/v1/auth', deps })
+  await app.register(stripeWebhookRoutes, { deps })
   await app.register(checkoutPageRoutes, { deps, frontDoor })
   await app.register(embedRoutes, { deps })
   await app.register(dashboardRoutes)

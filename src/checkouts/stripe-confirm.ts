@@ -64,8 +64,30 @@ async function currentCheckout(deps: D, checkoutId: string): Promise<CheckoutPub
  * session); requires action stores what the page needs for Stripe's next action; failed opens the session
  * again for another try and releases its discount redemption (Polar's `handle_payment_failure`).
  */
-export async function recordOutcome(deps: D, target: { checkoutId: string; attempt: number | null; organizationId?: string }, outcome: IntentOutcome & { customerId?: string | null }): Promise<{ checkout: CheckoutPublic | null; declined?: string; acted: boolean }> {
-  const result = await deps.db.transaction().execute(async (tx) => {
+export async function recordOutcome(deps: D, target: OutcomeTarget, outcome: IntentOutcome & { customerId?: string | null }): Promise<Recorded> {
+  const result = await deps.db.transaction().execute((tx) => recordOutcomeIn(tx, deps, target, outcome))
+  if (result.settle) deps.wakeWorker?.()
+  return result
+}
+
+export interface OutcomeTarget {
+  checkoutId: string
+  /** The attempt the news is about; null: whichever attempt owns this intent (or has none yet). */
+  attempt: number | null
+  /** Only a session of this organization (Stripe's webhook names its organization in the URL). */
+  organizationId?: string
+}
+export interface Recorded {
+  checkout: CheckoutPublic | null
+  acted: boolean
+  declined?: string
+  /** Settlement was queued: wake the worker after commit. */
+  settle?: boolean
+}
+
+/** recordOutcome inside the caller's transaction (the webhook records its event id in the same one). */
+export async function recordOutcomeIn(tx: Executor, deps: D, target: OutcomeTarget, outcome: IntentOutcome & { customerId?: string | null }): Promise<Recorded> {
+  {
     const now = deps.clock.now()
     const row = await repo.findCheckoutById(tx, target.checkoutId, { forUpdate: true })
     if (!row || (target.organizationId && row.organization_id !== target.organizationId)) return { checkout: null, acted: false }
@@ -105,9 +127,7 @@ export async function recordOutcome(deps: D, target: { checkoutId: string; attem
     const visible = { ...reopened, status: statusAt(reopened, now) === 'expired' ? ('expired' as const) : reopened.status }
     await emitCheckoutEvent(tx, deps, visible.status === 'expired' ? 'checkout.expired' : 'checkout.updated', visible, now, ctx)
     return { checkout: await toCheckoutPublic({ ...deps, db: tx as never }, visible, ctx, now), acted: true, declined: outcome.message }
-  })
-  if ('settle' in result) deps.wakeWorker?.()
-  return result
+  }
 }
 
 /**

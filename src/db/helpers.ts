@@ -79,3 +79,6 @@ export async function fetchPage<DB, TB extends keyof DB, O>(
 
 /** `%` and `_` in user search text match literally. */
 export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+/** A UUID as PostgreSQL reads one (anything else in a uuid comparison is an error there, a 500 for us). */
+export const isUuid = (v: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)

@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/index'
 import { applySorting, fetchPage, likePattern, whereMetadata } from '../db/helpers'
-import type { NewRow, Row } from '../db/types'
+import type { NewRow, Row, RowUpdate } from '../db/types'
 import type { Page } from '../http/schemas'
 
 export type OrderRow = Row<'orders'>
@@ -74,4 +74,19 @@ export async function listOrders(db: Executor, organizationId: string, filter: O
     })
   }
   return fetchPage(q, (qb) => applySorting(qb.selectAll(), filter.sorting, sortable), page) as Promise<{ rows: OrderRow[]; total: number }>
+}
+
+/** The order a Stripe payment made, by its PaymentIntent or its charge, locked for the update that follows. */
+export async function findOrderByStripePayment(db: Executor, organizationId: string, ref: { paymentIntentId: string | null; chargeId: string | null }): Promise<OrderRow | undefined> {
+  const { paymentIntentId, chargeId } = ref
+  if (!paymentIntentId && !chargeId) return undefined
+  return ofOrganization(db, organizationId)
+    .selectAll()
+    .where((eb) => eb.or([...(paymentIntentId ? [eb('payment_intent_id', '=', paymentIntentId)] : []), ...(chargeId ? [eb('stripe_charge_id', '=', chargeId)] : [])]))
+    .forUpdate()
+    .executeTakeFirst()
+}
+
+export async function updateOrder(db: Executor, id: string, patch: RowUpdate<'orders'>): Promise<OrderRow> {
+  return db.updateTable('orders').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }

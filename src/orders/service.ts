@@ -15,6 +15,7 @@ import type { DiscountBase, SubscriptionBase } from '../subscriptions/schemas'
 import { getDiscountBases, getSubscriptionBasesByIds } from '../subscriptions/service'
 import * as repo from './repository'
 import type { Order, OrderListQuery } from './schemas'
+import { emitEvent } from '../webhooks/service'
 
 interface Related {
   customer: Customer
@@ -213,4 +214,30 @@ export async function createOrderForCheckout(tx: Executor, input: OrderForChecko
   const row = inserted ?? (await repo.findOrderByCheckoutId(tx, input.organizationId, checkout.id))
   if (!row) throw new Error(`createOrderForCheckout: order of checkout ${checkout.id} not visible`)
   return { order: (await hydrate(tx, input.organizationId, [row]))[0]!, created: inserted !== undefined }
+}
+
+/**
+ * A refund made at the processor (Stripe's dashboard, `charge.refunded`): the order's refunded amounts become
+ * the charge's cumulative `amount_refunded` (tax refunded in proportion), its status `refunded` or
+ * `partially_refunded`, and `order.refunded` then `order.updated` are sent (Polar's order events). Repeated or
+ * out-of-order news never lowers what is recorded.
+ */
+export async function recordProcessorRefund(tx: Executor, row: repo.OrderRow, amountRefunded: number, now: Date): Promise<Order | null> {
+  const refunded = Math.min(row.total_amount, Math.max(row.refunded_amount + row.refunded_tax_amount, amountRefunded))
+  if (refunded <= row.refunded_amount + row.refunded_tax_amount) return null
+  const tax = row.total_amount > 0 ? Math.round((row.tax_amount * refunded) / row.total_amount) : 0
+  const saved = await repo.updateOrder(tx, row.id, { refunded_amount: refunded - tax, refunded_tax_amount: tax, status: refunded >= row.total_amount ? 'refunded' : 'partially_refunded', modified_at: now })
+  const order = (await hydrate(tx, row.organization_id, [saved]))[0]!
+  await emitEvent(tx, { organizationId: row.organization_id, type: 'order.refunded', data: order, now })
+  await emitEvent(tx, { organizationId: row.organization_id, type: 'order.updated', data: order, now })
+  return order
+}
+
+/** A dispute (chargeback) opened on the order's payment (`charge.dispute.created`), or its later status. */
+export async function recordDispute(tx: Executor, row: repo.OrderRow, dispute: { id: string; status: string; amount: number; reason: string | null; createdAt: Date }, now: Date): Promise<Order | null> {
+  if (row.dispute_id === dispute.id && row.dispute_status === dispute.status) return null
+  const saved = await repo.updateOrder(tx, row.id, { dispute_id: dispute.id, dispute_status: dispute.status, dispute_amount: dispute.amount, dispute_reason: dispute.reason, disputed_at: row.disputed_at ?? dispute.createdAt, modified_at: now })
+  const order = (await hydrate(tx, row.organization_id, [saved]))[0]!
+  await emitEvent(tx, { organizationId: row.organization_id, type: 'order.updated', data: order, now })
+  return order
 }
