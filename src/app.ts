@@ -33,6 +33,7 @@ import { parseQuery } from './http/query'
 import { systemClock, type Clock } from './lib/clock'
 import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
+import { paymentSettingsRoutes } from './payment-settings/routes'
 import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
 import { isHttps, sessionCookieName } from './auth/cookie'
@@ -180,6 +181,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(checkoutRoutes, { prefix: '/v1/checkouts', deps })
   await app.register(webhookRoutes, { prefix: '/v1/webhooks', deps })
   await app.register(organizationRoutes, { prefix: '/v1/organizations', deps })
+  await app.register(paymentSettingsRoutes, { prefix: '/v1/organizations', deps })
   await app.register(organizationAccessTokenRoutes, { prefix: '/v1/organization-access-tokens', deps })
   await app.register(sessionRoutes, { prefix: '/v1/auth', deps })
   await app.register(stripeWebhookRoutes, { deps })

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { parseEncryptionKey } from './lib/secret-box'
 
 const booleanFlag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'])
@@ -132,19 +133,32 @@ export class ConfigError extends Error {
   }
 }
 
+function encryptionKeyProblems(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return []
+  try {
+    parseEncryptionKey(value)
+    return []
+  } catch {
+    return ['ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64 (generate one with `openssl rand -base64 32`)']
+  }
+}
+
 /** The only reader of the environment: every bad key is reported at once. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw = Object.fromEntries(
     Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
   )
   const parsed = envSchema.safeParse(raw)
+  // Checked apart from the schema so the key, a secret, is never echoed in the message.
+  const keyProblems = encryptionKeyProblems(raw.ENCRYPTION_KEY)
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(raw[String(i.path[0])])}: ${i.message}`),
-    )
+    throw new ConfigError([
+      ...parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(raw[String(i.path[0])])}: ${i.message}`),
+      ...keyProblems,
+    ])
   }
   const e = parsed.data
-  const stripeProblems: string[] = []
+  const stripeProblems: string[] = [...keyProblems]
   if ((e.STRIPE_SECRET_KEY === undefined) !== (e.STRIPE_PUBLISHABLE_KEY === undefined)) {
     stripeProblems.push('STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY: set both (the default Stripe account of every organization) or neither')
   } else if (e.STRIPE_SECRET_KEY && e.STRIPE_PUBLISHABLE_KEY && e.STRIPE_SECRET_KEY.split('_')[1] !== e.STRIPE_PUBLISHABLE_KEY.split('_')[1]) {

@@ -9,6 +9,7 @@ import type { Deps } from './deps'
 import { startBackgroundWork } from './background'
 import type { Worker } from './jobs/worker'
 import { systemClock } from './lib/clock'
+import { assertSealedSecretsReadable, SealedSecretsUnreadable } from './payment-settings/service'
 
 async function main() {
   let config
@@ -84,6 +85,11 @@ async function main() {
   }
   const applied = await migrate(database)
   if (applied.length) log.info({ migrations: applied }, 'database migrated')
+  await assertSealedSecretsReadable({ db: database.db, config }).catch((err) => {
+    if (!(err instanceof SealedSecretsUnreadable)) throw err
+    process.stderr.write(`Kassa cannot start: ${err.message}\n`)
+    process.exit(78)
+  })
 
   if (config.demoData) {
     // The demo is a convenience: a failure is logged, and Kassa starts anyway.

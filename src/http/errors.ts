@@ -150,3 +150,15 @@ export class PaymentsUnavailable extends ApiError {
     super(503, 'PaymentsUnavailable', message)
   }
 }
+
+/**
+ * 400: storing a Stripe secret needs the install's ENCRYPTION_KEY, which is not set. The operator sets it
+ * (and restarts); nothing is stored meanwhile.
+ */
+export class EncryptionKeyMissing extends ApiError {
+  constructor(
+    message = 'Kassa cannot store Stripe secrets: this install has no ENCRYPTION_KEY. Ask the operator to set ENCRYPTION_KEY (32 bytes, e.g. the output of `openssl rand -base64 32`) and restart Kassa, then save the keys again.',
+  ) {
+    super(400, 'EncryptionKeyMissing', message)
+  }
+}

@@ -43,6 +43,15 @@ export function toValidationIssues(error: z.ZodError, location: Location, root: 
       out.push({ loc, ...describe(issue.issues[0], key), ...(key !== undefined ? { input: key } : {}) })
       continue
     }
+    if (issue.code === 'unrecognized_keys') {
+      // One issue per extra key, with that key's value only (pydantic's `extra_forbidden`): never the whole
+      // object, which may hold a secret sent alongside (a Stripe key in the payment settings).
+      for (const key of issue.keys) {
+        const input = valueAt(root, [...path, key])
+        out.push({ loc: [...loc, key], msg: 'Extra inputs are not permitted', type: 'extra_forbidden', ...(input !== undefined ? { input } : {}) })
+      }
+      continue
+    }
     const input = valueAt(root, path)
     out.push({ loc, ...describe(issue, input), ...(input !== undefined ? { input } : {}) })
   }

@@ -21,3 +21,8 @@ export async function upsertPaymentSettings(db: Executor, row: NewRow<'organizat
 export async function anySealedSecrets(db: Executor): Promise<PaymentSettingsRow | undefined> {
   return db.selectFrom('organization_payment_settings').selectAll().where('stripe_secret_key_sealed', 'is not', null).limit(1).executeTakeFirst()
 }
+
+/** The row locked for the rest of the transaction: two concurrent updates apply one after the other. */
+export async function findPaymentSettingsForUpdate(db: Executor, organizationId: string): Promise<PaymentSettingsRow | undefined> {
+  return db.selectFrom('organization_payment_settings').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst()
+}

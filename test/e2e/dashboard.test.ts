@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import jsQR from 'jsqr'
@@ -75,7 +76,7 @@ interface ApiLink {
 
 describe.skipIf(skipBrowserTests)('merchant dashboard in a browser', async () => {
   // A skipped suite is still collected: start nothing then.
-  const e: E2EApp = skipBrowserTests ? (undefined as never) : await startE2EApp()
+  const e: E2EApp = skipBrowserTests ? (undefined as never) : await startE2EApp({ config: { encryptionKey: randomBytes(32).toString('base64') } })
   let browser: Browser
   let orgA: TestOrg
   let orgB: TestOrg
@@ -399,5 +400,35 @@ describe.skipIf(skipBrowserTests)('merchant dashboard in a browser', async () =>
     expect(await textOf(pageB.locator('main'))).not.toContain('Spring launch')
     const listB = await apiGet<{ items: ApiLink[] }>(pageB, '/v1/checkout-links/?limit=100')
     expect(listB.body.items.map((l) => l.id)).toEqual([linkB.id])
+  })
+
+  it('Settings → Payments: a test-mode banner, Stripe keys saved with the errors at their fields, the secret never shown', async () => {
+    await page.goto(dash('/settings'))
+    await waitContains(page.getByTestId('test-mode-banner'), 'Sandbox: no real money moves', 'sandbox banner')
+    await page.getByTestId('processor-stripe').check()
+    await waitContains(page.getByTestId('payments-webhook-url'), `/v1/integrations/stripe/webhook/${orgA.organizationId}`, 'webhook URL')
+    expect(await textOf(page.getByTestId('payments-webhook-events'))).toContain('charge.dispute.created')
+
+    const secret = 'sk_test_51E2eSecretKeyAbcdef9876'
+    expectedStatus = /status of (401|422)/
+    await page.getByTestId('payments-secret-key').fill(secret)
+    await page.getByTestId('payments-publishable-key').fill('pk_live_51E2ePublishableKeyAbcd')
+    await page.getByTestId('payments-save').click()
+    await waitContains(page.locator('.field-invalid').filter({ has: page.getByTestId('payments-publishable-key') }), 'This is a live key but the secret key is a test key', 'mode error at its field')
+    expectedStatus = /status of 401/
+
+    await page.getByTestId('payments-publishable-key').fill('pk_test_51E2ePublishableKeyAbcd')
+    await page.getByTestId('payments-save').click()
+    await waitContains(page.getByTestId('payments-settings'), 'Saved: checkouts pay with Stripe, in test mode.', 'saved')
+    await waitContains(page.getByTestId('test-mode-banner'), 'Test mode: Stripe test keys', 'test-mode banner')
+    expect(await page.getByTestId('payments-secret-key').inputValue()).toBe('')
+    expect(await page.getByTestId('payments-secret-key').getAttribute('placeholder')).toBe('•••• 9876')
+    expect(await page.getByTestId('payments-secret-key').getAttribute('type')).toBe('password')
+    expect(await page.content()).not.toContain(secret)
+    await shot(page, 'settings-payments')
+
+    await page.reload()
+    await waitContains(page.getByTestId('test-mode-banner'), 'Test mode: Stripe test keys', 'banner after a reload')
+    expect(await textOf(page.getByTestId('payments-settings'))).toContain('Test mode')
   })
 })

@@ -14,6 +14,24 @@ export interface OrganizationSettings extends Organization {
   embed_hosts: string[]
 }
 
+/** Kassa's own `GET /v1/organizations/{id}/payment-settings`: secrets never come back, only their last four. */
+export interface PaymentSettings {
+  processor: 'sandbox' | 'stripe'
+  source: 'organization' | 'environment' | 'default'
+  livemode: boolean
+  stripe: {
+    secret_key_last4: string
+    secret_key_type: 'secret' | 'restricted'
+    publishable_key: string
+    webhook_secret_last4: string | null
+    mode: 'test' | 'live'
+  } | null
+  webhook_url: string
+  webhook_events: string[]
+  encryption_key_configured: boolean
+  modified_at: string | null
+}
+
 export interface Session {
   user: { id: string; email: string }
   organizations: Organization[]

@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react'
 import { Alert } from '../components/ui'
+import { testModeNotice, usePaymentSettings } from '../lib/payment-settings'
 import { Link, useTitle } from '../lib/router'
 import { useSession } from '../lib/session'
 
@@ -54,6 +55,19 @@ function OrgSwitcher() {
   )
 }
 
+/** A slim strip above everything while payments move no real money (the sandbox, or Stripe test keys). */
+function TestModeBanner({ organizationId }: { organizationId: string }) {
+  const notice = testModeNotice(usePaymentSettings(organizationId))
+  if (!notice) return null
+  return (
+    <div className="test-mode-banner" role="status" data-testid="test-mode-banner">
+      {notice}
+      {' · '}
+      <Link to="/settings">Payment settings</Link>
+    </div>
+  )
+}
+
 export function Layout({ path, children }: { path: string; children: ReactNode }) {
   const { session, logout } = useSession()
   return (
@@ -61,6 +75,7 @@ export function Layout({ path, children }: { path: string; children: ReactNode }
       <a href="#main" className="skip-link">
         Skip to content
       </a>
+      <TestModeBanner organizationId={session.organization_id} />
       <header className="topbar">
         <Link to="/products" className="brand">
           <img src="/dashboard/favicon.svg" alt="" width="24" height="24" /> Kassa
