@@ -98,6 +98,8 @@ export interface LinkForVisit {
   discount: (Row<'discounts'> & { product_ids: string[] }) | null
   /** Whether a webhook endpoint listens to `checkout.created`: only then does the visit write an event. */
   webhook_subscribed: boolean
+  /** The organization's stored payment settings, if any (no secrets): see payment-settings `publicProcessorOf`. */
+  payment_settings: { processor: 'sandbox' | 'stripe'; livemode: boolean; stripe_publishable_key: string | null; has_secret: boolean } | null
 }
 
 /**
@@ -124,8 +126,11 @@ export async function findLinkForVisit(db: Executor, clientSecret: string): Prom
       ), '[]') as products,
       (select to_jsonb(d) || jsonb_build_object('product_ids', coalesce((select jsonb_agg(dp.product_id) from discount_products dp where dp.discount_id = d.id), '[]'))
         from discounts d where d.id = l.discount_id and d.deleted_at is null) as discount,
-      ${webhookSubscribedSql(sql.ref('l.organization_id'), 'checkout.created')} as webhook_subscribed
+      ${webhookSubscribedSql(sql.ref('l.organization_id'), 'checkout.created')} as webhook_subscribed,
+      case when ps.organization_id is null then null else json_build_object('processor', ps.processor, 'livemode', ps.livemode,
+        'stripe_publishable_key', ps.stripe_publishable_key, 'has_secret', ps.stripe_secret_key_sealed is not null) end as payment_settings
     from checkout_links l join organizations o on o.id = l.organization_id
+      left join organization_payment_settings ps on ps.organization_id = l.organization_id
     where l.client_secret = ${clientSecret} and l.deleted_at is null
   `.execute(db)
   return res.rows[0]

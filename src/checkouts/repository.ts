@@ -12,7 +12,7 @@ const VISIT_COLUMNS = [
   'product_price_id', 'currency', 'amount', 'discount_amount', 'net_amount', 'tax_amount', 'total_amount', 'discount_id',
   'allow_discount_codes', 'require_billing_address', 'trial_interval', 'trial_interval_count', 'seats', 'customer_email',
   'customer_name', 'customer_ip_address', 'customer_metadata', 'locale', 'success_url', 'return_url', 'embed_origin',
-  'metadata', 'custom_field_data', 'link_query', 'created_at',
+  'metadata', 'custom_field_data', 'link_query', 'processor', 'livemode', 'payment_processor_metadata', 'created_at',
 ] as const satisfies readonly (keyof NewRow<'checkouts'>)[]
 
 /** What a link visit inserts: every one of its columns, none left out (a missing one is a type error). */

@@ -1,3 +1,4 @@
+import { publicProcessorFor } from '../payment-settings/service'
 import type { Deps } from '../deps'
 import { DiscountRedemptionLimitReached, ResourceNotFound, fieldError, missingField } from '../http/errors'
 import { paginated, type Page } from '../http/schemas'
@@ -58,6 +59,7 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
   const first = products[0]!
   const price = (input.currency ? first.prices.find((p) => p.price_currency === input.currency) : undefined) ?? first.prices[0]!
   const ctx: CheckoutContext = { products, discount: null }
+  const pay = await publicProcessorFor(deps, auth.organizationId)
   const base: CheckoutRow = {
     id: newId(),
     organization_id: auth.organizationId,
@@ -101,11 +103,11 @@ export async function createCheckout(deps: D, auth: AuthContext, input: Checkout
     link_query: null,
     payment_error: null,
     payment_method_type: null,
-    livemode: false,
-    processor: 'sandbox',
+    livemode: pay.livemode,
+    processor: pay.processor,
     payment_intent_id: null,
     payment_attempt: 0,
-    payment_processor_metadata: {},
+    payment_processor_metadata: pay.publishableKey ? { publishable_key: pay.publishableKey } : {},
     stripe_customer_id: null,
     payment_method_id: null,
     created_at: now,

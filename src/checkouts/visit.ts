@@ -1,4 +1,5 @@
 import { findLinkForVisit, type LinkForVisit, type LinkVisitCache } from '../checkout-links/service'
+import { publicProcessorOf, sessionProcessorColumns } from '../payment-settings/service'
 import { parseFieldValue } from '../custom-fields/values'
 import type { NewRow } from '../db/types'
 import type { Deps } from '../deps'
@@ -204,6 +205,7 @@ async function openFromLink(deps: VisitDeps, linkSecret: string, visit: VisitCon
     metadata: JSON.stringify(metadata),
     custom_field_data: JSON.stringify(customFieldData),
     link_query: visit.rawQuery.length <= MAX_LINK_QUERY && !visit.rawQuery.includes('\0') ? visit.rawQuery : null,
+    ...sessionProcessorColumns(publicProcessorOf(deps.config, link.payment_settings)),
     created_at: now,
   }
   if (link.webhook_subscribed) {

@@ -231,3 +231,29 @@ export async function assertSealedSecretsReadable(deps: D): Promise<void> {
     )
   }
 }
+
+/** What a new session records of its organization's processor, without opening a secret: its processor, key mode and publishable key. */
+export interface PublicProcessor {
+  processor: 'sandbox' | 'stripe'
+  livemode: boolean
+  publishableKey: string | null
+}
+
+/** `processorSettingsFor` without the secrets, from the stored row's public columns (the link visit reads them in its one query). */
+export function publicProcessorOf(config: D['config'], stored: { processor: 'sandbox' | 'stripe'; livemode: boolean; stripe_publishable_key: string | null; has_secret: boolean } | null | undefined): PublicProcessor {
+  if (stored?.processor === 'sandbox') return { processor: 'sandbox', livemode: false, publishableKey: null }
+  if (stored && stored.has_secret && stored.stripe_publishable_key) return { processor: 'stripe', livemode: stored.livemode, publishableKey: stored.stripe_publishable_key }
+  const fallback = defaultProcessorSettings(config)
+  return fallback.processor === 'stripe' ? { processor: 'stripe', livemode: fallback.livemode, publishableKey: fallback.publishableKey } : { processor: 'sandbox', livemode: false, publishableKey: null }
+}
+
+/** The columns a new session takes from its organization's processor. */
+export function sessionProcessorColumns(p: PublicProcessor): { processor: string; livemode: boolean; payment_processor_metadata: string } {
+  return { processor: p.processor, livemode: p.livemode, payment_processor_metadata: JSON.stringify(p.publishableKey ? { publishable_key: p.publishableKey } : {}) }
+}
+
+/** publicProcessorOf for one organization: one primary-key read (session creation over the API). */
+export async function publicProcessorFor(deps: D, organizationId: string, db: Executor = deps.db): Promise<PublicProcessor> {
+  const row = await findPaymentSettings(db, organizationId)
+  return publicProcessorOf(deps.config, row ? { processor: row.processor, livemode: row.livemode, stripe_publishable_key: row.stripe_publishable_key, has_secret: row.stripe_secret_key_sealed !== null } : null)
+}

@@ -69,14 +69,17 @@ export function intentOutcome(intent: Stripe.PaymentIntent | Stripe.SetupIntent)
   return { kind: 'failed', intentId: intent.id, message: err?.message ?? (intent.status === 'canceled' ? 'The payment was canceled.' : 'The payment was not completed.'), code: err?.decline_code ?? err?.code ?? null }
 }
 
+/** Stripe's message as Stripe wrote it (the library prefixes the request id: `[req_…] Your card was declined.`). */
+const stripeMessage = (err: InstanceType<typeof Stripe.errors.StripeError>) => ((err.raw as { message?: string } | undefined)?.message ?? err.message).replace(/^\[req_[A-Za-z0-9]+\]\s*/, '')
+
 function outcomeOfError(err: unknown): IntentOutcome {
   if (err instanceof Stripe.errors.StripeCardError || (err instanceof Stripe.errors.StripeError && err.type === 'StripeInvalidRequestError' && (err.raw as { payment_intent?: unknown; setup_intent?: unknown } | undefined)?.payment_intent)) {
     const raw = err.raw as { payment_intent?: { id: string }; setup_intent?: { id: string } } | undefined
-    return { kind: 'failed', intentId: raw?.payment_intent?.id ?? raw?.setup_intent?.id ?? null, message: err.message, code: err.decline_code ?? err.code ?? null }
+    return { kind: 'failed', intentId: raw?.payment_intent?.id ?? raw?.setup_intent?.id ?? null, message: stripeMessage(err), code: err.decline_code ?? err.code ?? null }
   }
   if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'confirmation_token') {
     // a used, expired or unknown token: the buyer enters the card again
-    return { kind: 'failed', intentId: null, message: err.message, code: err.code ?? null }
+    return { kind: 'failed', intentId: null, message: stripeMessage(err), code: err.code ?? null }
   }
   if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${err.message}`)
   throw err
