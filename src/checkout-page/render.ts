@@ -327,7 +327,7 @@ export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: Fo
     something_wrong: t(locale, 'something_wrong'),
     fix_errors: t(locale, 'fix_errors'),
     amount_error: amountError(c, locale),
-    stripe_unavailable: t(locale, 'stripe_unavailable'),
+    ...(opts.stripe ? { stripe_unavailable: t(locale, 'stripe_unavailable') } : {}),
   }
   return layout(ctx, `${c.product?.name ?? t(locale, 'checkout')} · ${c.organization.name}`, html`${body}<script type="application/json" id="k-msgs">${json(messages)}</script>`, {
     script: opts.script,
