@@ -140,6 +140,22 @@ describe.skipIf(skipBrowserTests)('hosted checkout page on Stripe in a browser',
     expect(seen.options[0]).toMatchObject({ mode: 'payment', amount: 900, setupFutureUsage: 'off_session', appearance: { theme: 'night' } })
   })
 
+  it('switching product keeps the mounted Element and gives it the new amount and options', async () => {
+    const org = await stripeApp.createOrg('Acme Studio')
+    const polar: Polar = await polarClient(stripeApp.app, org.token)
+    const kit = await polar.products.create({ name: 'Kit', prices: [{ amountType: 'fixed', priceAmount: 2900 }] })
+    const pro = await polar.products.create({ name: 'Pro', recurringInterval: 'month', prices: [{ amountType: 'fixed', priceAmount: 900 }] })
+    const c = await polar.checkouts.create({ products: [kit.id, pro.id] })
+    const page = await open()
+    await page.goto(`${stripeApp.base}/checkout/${c.clientSecret}`)
+    await page.fill('#stand-in-card', '4242')
+    await page.getByRole('radio', { name: /Pro/ }).check()
+    const seen = await until(() => inPage<{ options: unknown[]; updates: Record<string, unknown>[] }>(page, 'window.__standIn'), (x) => x.updates.length > 0, 'elements.update')
+    expect(seen.options).toHaveLength(1)
+    expect(seen.updates.at(-1)).toEqual({ mode: 'payment', currency: 'usd', amount: 900, setupFutureUsage: 'off_session' })
+    expect(await page.inputValue('#stand-in-card'), 'the same Element, still holding what was typed').toBe('4242')
+  })
+
   it('a sandbox session: the sandbox card, no Stripe.js requested, no Stripe in the policy', async () => {
     const s = await session(sandboxApp)
     const page = await open()
