@@ -3,7 +3,7 @@ import { SUPPORTED_LOCALES, type Locale } from '../lib/locales'
 import { addInterval } from '../lib/time'
 import type { ProductPrice } from '../products/schemas'
 import { countryOptions, formatDate, formatMoney, toMajorInput } from './format'
-import { html, raw, type Raw } from './html'
+import { html, raw, STRIPE_JS_URL, type Raw } from './html'
 import { t, type MessageKey } from './i18n/index'
 import { SCRIPT } from './script'
 import { CSS } from './styles'
@@ -42,8 +42,11 @@ const LANGUAGE_NAMES: Record<Locale, string> = {
   'pt-BR': 'Português (Brasil)', 'pt-PT': 'Português (Portugal)', ko: '한국어', ja: '日本語', tr: 'Türkçe', pl: 'Polski',
 }
 
-/** `head`: extra tags after the title (the preview's Open Graph and Twitter tags). */
-export function layout(ctx: PageContext, title: string, body: Raw, opts: { script?: string; bodyAttrs?: Raw; footer?: Raw; head?: Raw } = {}): string {
+/**
+ * `head`: extra tags after the title (the preview's Open Graph and Twitter tags). `scriptSrc`: an outside script
+ * (Stripe.js) loaded, and run, before the page's own.
+ */
+export function layout(ctx: PageContext, title: string, body: Raw, opts: { script?: string; scriptSrc?: string; bodyAttrs?: Raw; footer?: Raw; head?: Raw } = {}): string {
   // Embedded: no site chrome (footer, language picker), a close button, and the script on every page (it posts the messages).
   const embed = ctx.embedOrigin
   const script = opts.script ?? (embed ? SCRIPT : undefined)
@@ -51,7 +54,7 @@ export function layout(ctx: PageContext, title: string, body: Raw, opts: { scrip
   const close = embed ? html`<button type="button" class="k-close" id="k-close" aria-label="${t(ctx.locale, 'close_checkout')}"><span aria-hidden="true">×</span></button>` : ''
   return html`<!doctype html>
 <html lang="${ctx.locale}"${ctx.theme ? html` data-theme="${ctx.theme}"` : ''}${embed ? raw(' data-embed') : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,"><title>${title}</title>${opts.head ?? ''}${ctx.fragment ? '' : ctx.nonce ? html`<style nonce="${ctx.nonce}">${raw(CSS)}</style>` : html`<style>${raw(CSS)}</style>`}</head>
-<body${bodyAttrs}>${close}${body}${embed ? '' : (opts.footer ?? '')}${script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(script)}</script>` : ''}</body></html>`.html
+<body${bodyAttrs}>${close}${body}${embed ? '' : (opts.footer ?? '')}${opts.scriptSrc && !ctx.fragment ? html`<script src="${opts.scriptSrc}" nonce="${ctx.nonce}"></script>` : ''}${script && !ctx.fragment ? html`<script nonce="${ctx.nonce}">${raw(script)}</script>` : ''}</body></html>`.html
 }
 
 /** The small footer: "Powered by Kassa" and the language picker (a GET form; the script submits it on change). */
@@ -242,8 +245,35 @@ function renderBilling(c: CheckoutPublic, locale: Locale, form: FormState): Raw 
   })}</div>${input(locale, form, { name: 'customer_billing_address.state', label: 'state', value: a?.state, autocomplete: 'address-level1', required: false })}</fieldset>`
 }
 
-function renderCard(c: CheckoutPublic, locale: Locale, form: FormState): Raw {
+/** What a Stripe session's page is paid with: the organization's publishable key (never the secret key). */
+export interface StripePage {
+  publishableKey: string
+}
+
+/**
+ * The Payment Element's options (`stripe.elements({ mode, amount, currency, setupFutureUsage })`), from the same
+ * session the pay button describes: `payment` when money is due now, `setup` when the form only saves the card
+ * (a trial, a total of 0 on a product that still needs one); a subscription's first payment saves the card for
+ * the renewals (`off_session`).
+ */
+export function stripeElementOptions(c: CheckoutPublic, stripe: StripePage): { publishable_key: string; mode: 'payment' | 'setup'; currency: string; amount?: number; setup_future_usage?: 'off_session' } {
+  const trial = Boolean(c.active_trial_interval && c.active_trial_interval_count)
+  if (trial || c.total_amount === 0) return { publishable_key: stripe.publishableKey, mode: 'setup', currency: c.currency }
+  return { publishable_key: stripe.publishableKey, mode: 'payment', currency: c.currency, amount: c.total_amount, ...(c.product?.is_recurring ? { setup_future_usage: 'off_session' as const } : {}) }
+}
+
+const json = (value: unknown) => raw(JSON.stringify(value).replace(/</g, '\\u003c'))
+
+function renderCard(c: CheckoutPublic, locale: Locale, form: FormState, stripe?: StripePage): Raw {
   if (!c.is_payment_form_required) return html`<div id="k-card"></div>`
+  if (stripe) {
+    // The Payment Element is mounted here by the script; its options travel with the markup, so the live refresh
+    // (a product switch, a discount) brings the new amount and mode. Confirmation-token errors land in card_number-err,
+    // as the sandbox card's do.
+    return html`<div id="k-card"><fieldset><legend>${t(locale, 'payment')}</legend><div id="k-payment-element" class="k-pe"></div><p class="err" id="card_number-err" role="alert">${form.errors.card_number ?? ''}</p><noscript><p class="alert">${t(locale, 'card_needs_js')}</p></noscript>${
+      stripe.publishableKey.startsWith('pk_test_') ? html`<p class="hint">${t(locale, 'test_mode')}</p>` : ''
+    }</fieldset><script type="application/json" id="k-stripe">${json(stripeElementOptions(c, stripe))}</script></div>`
+  }
   return html`<div id="k-card"><fieldset><legend>${t(locale, 'payment')}</legend>${input(locale, form, { name: 'card_number', label: 'card_number', autocomplete: 'cc-number', required: true, extra: raw(' inputmode="numeric" placeholder="1234 1234 1234 1234" maxlength="23"') })}<div class="card-row">${input(
     locale,
     form,
@@ -270,7 +300,7 @@ export function amountError(c: CheckoutPublic, locale: Locale): string {
 }
 
 /** The hosted checkout page. */
-export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: FormState, now: Date, opts: { script: string; action: string }): string {
+export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: FormState, now: Date, opts: { script: string; action: string; stripe?: StripePage }): string {
   const { locale } = ctx
   // Enter in a field submits with the form's first submit button: without script, the hidden pay button
   // in <noscript> comes first, so Enter pays rather than applying a discount or switching product.
@@ -281,7 +311,7 @@ export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: Fo
     value: c.customer_email,
     autocomplete: 'email',
     required: true,
-  })}${input(locale, form, { name: 'customer_name', label: 'name', value: c.customer_name, autocomplete: 'name', required: false })}</fieldset>${renderBilling(c, locale, form)}<div id="k-fields">${renderCustomFields(c, locale, form)}</div>${renderCard(c, locale, form)}${renderPayArea(c, locale, form)}<p class="fine">${t(locale, 'small_print')}</p></section></div></form></main>`
+  })}${input(locale, form, { name: 'customer_name', label: 'name', value: c.customer_name, autocomplete: 'name', required: false })}</fieldset>${renderBilling(c, locale, form)}<div id="k-fields">${renderCustomFields(c, locale, form)}</div>${renderCard(c, locale, form, opts.stripe)}${renderPayArea(c, locale, form)}<p class="fine">${t(locale, 'small_print')}</p></section></div></form></main>`
   const bodyAttrs = html` data-secret="${c.client_secret}" data-currency="${c.currency}" data-locale="${locale}"`
   const messages = {
     processing: t(locale, 'processing'),
@@ -297,9 +327,11 @@ export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: Fo
     something_wrong: t(locale, 'something_wrong'),
     fix_errors: t(locale, 'fix_errors'),
     amount_error: amountError(c, locale),
+    ...(opts.stripe ? { stripe_unavailable: t(locale, 'stripe_unavailable') } : {}),
   }
-  return layout(ctx, `${c.product?.name ?? t(locale, 'checkout')} · ${c.organization.name}`, html`${body}<script type="application/json" id="k-msgs">${raw(JSON.stringify(messages).replace(/</g, '\\u003c'))}</script>`, {
+  return layout(ctx, `${c.product?.name ?? t(locale, 'checkout')} · ${c.organization.name}`, html`${body}<script type="application/json" id="k-msgs">${json(messages)}</script>`, {
     script: opts.script,
+    ...(opts.stripe ? { scriptSrc: STRIPE_JS_URL } : {}),
     bodyAttrs,
     footer: footer(ctx),
   })

@@ -42,8 +42,9 @@ function pageContext(req: FastifyRequest, sessionLocale?: string | null, embedOr
   }
 }
 
-function send(reply: FastifyReply, status: number, ctx: PageContext, body: string, opts: { secret?: boolean } = {}) {
-  return reply.status(status).headers(pageHeaders({ nonce: ctx.nonce, secretInUrl: opts.secret, personal: opts.secret, frameAncestor: ctx.embedOrigin })).send(body)
+/** `stripe`: the page loads Stripe.js (a Stripe session's checkout form), and its policy allows it. */
+function send(reply: FastifyReply, status: number, ctx: PageContext, body: string, opts: { secret?: boolean; stripe?: boolean } = {}) {
+  return reply.status(status).headers(pageHeaders({ nonce: ctx.nonce, secretInUrl: opts.secret, personal: opts.secret, frameAncestor: ctx.embedOrigin, ...(opts.stripe ? { stripe: true } : {}) })).send(body)
 }
 
 export function sendNotAvailable(reply: FastifyReply, ctx: PageContext, organizationName?: string) {
@@ -245,7 +246,8 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps; frontDoor?: Fr
       }
       case 'open': {
         const action = `/checkout/${encodeURIComponent(clientSecret)}${pageQuery(ctx)}`
-        return send(reply, status, ctx, renderCheckoutPage(checkout, ctx, form ?? { errors: {}, values: {} }, state.now, { script: SCRIPT, action }), { secret: true })
+        const page = renderCheckoutPage(checkout, ctx, form ?? { errors: {}, values: {} }, state.now, { script: SCRIPT, action, ...(state.stripe ? { stripe: state.stripe } : {}) })
+        return send(reply, status, ctx, page, { secret: true, stripe: Boolean(state.stripe) })
       }
     }
   }

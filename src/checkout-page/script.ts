@@ -7,6 +7,11 @@
  * origin, never '*' (`clients/apps/web/src/hooks/checkout.ts`, `components/Checkout/Embed/` in Polar):
  * `loaded` on every page, `close` from the close button or a click beside the checkout, `confirmed` once
  * confirm is accepted, and `success` with `successURL` and `redirect` only once the session has settled.
+ *
+ * On a Stripe session's page (`#k-stripe`, the Payment Element's options; Stripe.js is loaded just before this
+ * script) the card is Stripe's Payment Element, and paying is Polar's flow: `elements.submit()`, a
+ * ConfirmationToken from `stripe.createConfirmationToken`, then confirm with its id; when the intent asks for
+ * 3-D Secure (`intent_status: requires_action`), `stripe.handleNextAction` before waiting for the session to settle.
  */
 export const SCRIPT = String.raw`(function(){
 var d=document,b=d.body,secret=b.getAttribute('data-secret'),eo=b.getAttribute('data-embed-origin');
@@ -23,6 +28,28 @@ var msgs=JSON.parse(d.getElementById('k-msgs').textContent),cur=b.getAttribute('
 var digits=new Intl.NumberFormat('en',{style:'currency',currency:cur}).resolvedOptions().maximumFractionDigits;
 var pending=0,timers={};
 function $(id){return d.getElementById(id)}
+var stripe=null,elements=null,pe=null,sfail=false;
+function sopts(){var n=$('k-stripe');return n?JSON.parse(n.textContent):null}
+function eopts(o){var x={mode:o.mode,currency:o.currency};if(o.amount!=null)x.amount=o.amount;if(o.setup_future_usage)x.setupFutureUsage=o.setup_future_usage;return x}
+function dark(){var th=d.documentElement.getAttribute('data-theme');return th?th==='dark':!!(window.matchMedia&&matchMedia('(prefers-color-scheme: dark)').matches)}
+// The Element in the page's own colours (styles.ts), light or dark as the page is.
+function appearance(){var cs=getComputedStyle(b);function c(n){return cs.getPropertyValue(n).trim()}
+ return{theme:dark()?'night':'stripe',variables:{colorPrimary:c('--accent'),colorBackground:c('--card'),colorText:c('--fg'),colorDanger:c('--err'),fontFamily:cs.fontFamily,borderRadius:'8px'}}}
+function cardErr(m){var e=$('card_number-err');if(e)e.textContent=m;else $('k-form-error').textContent=m}
+function stripeError(e){cardErr(e&&e.message||msgs.something_wrong)}
+function mountStripe(){var o=sopts();if(!o)return;
+ if(typeof Stripe!=='function'){sfail=true;cardErr(msgs.stripe_unavailable);return}
+ try{var l=b.getAttribute('data-locale');stripe=stripe||Stripe(o.publishable_key,{locale:l==='pt-PT'?'pt':l});var x=eopts(o);x.appearance=appearance();elements=stripe.elements(x);pe=elements.create('payment');pe.mount('#k-payment-element');sfail=false}
+ catch(e){sfail=true;cardErr(msgs.stripe_unavailable)}}
+// After a live refresh: the mounted Element stays (replacing its container would unmount it) and takes the new options.
+function card(doc,all){var n=doc.getElementById('k-stripe');
+ if(!pe){if(all){swap(doc,'k-card');mountStripe()}return}
+ if(!n){swap(doc,'k-card');pe.destroy();pe=elements=null;return}
+ $('k-stripe').textContent=n.textContent;elements.update(eopts(JSON.parse(n.textContent)))}
+// The card as a ConfirmationToken (Polar's flow); false when Stripe.js refused it (its message is shown).
+function tokenize(body,mail){return elements.submit().then(function(r){if(r.error)return r;var bd={email:mail},n=v('customer_name');if(n)bd.name=n;
+ return stripe.createConfirmationToken({elements:elements,params:{payment_method_data:{billing_details:bd},return_url:location.href}})}).then(function(r){
+ if(r.error){stripeError(r.error);return false}body.confirmation_token_id=r.confirmationToken.id;return true})}
 function pay(){return $('k-pay')}
 function busy(on){pending+=on?1:-1;var p=pay();p.disabled=pending>0;p.classList.toggle('busy',pending>0);p.setAttribute('aria-busy',pending>0?'true':'false')}
 function idOf(n){return n.indexOf('custom_field_data.')===0?'cf-'+n.slice(18):n.replace(/\./g,'-')}
@@ -43,7 +70,7 @@ function showIssues(detail){var first;for(var i=0;i<detail.length;i++){var m=mes
 function swap(doc,id){var a=$(id),n=doc.getElementById(id);if(a&&n)a.replaceWith(n);else if(a&&!n)a.innerHTML=''}
 function refresh(all){return fetch(page,{headers:{accept:'text/html','x-kassa-fragment':'1'},credentials:'same-origin',cache:'no-store'}).then(function(r){return r.text()}).then(function(h){var doc=new DOMParser().parseFromString(h,'text/html');
  ['k-product-name','k-headline','k-breakdown','k-discount','k-pay-label','k-sum'].forEach(function(id){swap(doc,id)});
- if(all)['k-fields','k-amount','k-card'].forEach(function(id){swap(doc,id)})})}
+ if(all)['k-fields','k-amount'].forEach(function(id){swap(doc,id)});card(doc,all)})}
 function send(body,all){busy(true);return fetch(api,{method:'PATCH',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){
  if(r.status===410||r.status===403){location.reload();return}
  return r.json().then(function(j){if(r.status===422){showIssues(j.detail||[]);return false}if(!r.ok){$('k-form-error').textContent=msgs.something_wrong;return false}return refresh(all).then(function(){return true})})
@@ -74,10 +101,16 @@ function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim
  var body={customer_email:mail,customer_name:v('customer_name')||null,custom_field_data:fields(),locale:v('locale')};
  var a=address();if(a)body.customer_billing_address=a;var amt=el('amount');if(amt){var m=minor(amt.value);if(m!==null)body.amount=m}
  if(el('card_number'))body.confirmation_token_id=token();
- busy(true);fetch(api+'/confirm',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){return r.json().then(function(j){
-  if(r.ok){$('k-pay-label').textContent=msgs.processing;post('confirmed');poll();return}
-  busy(false);if(r.status===422)showIssues(j.detail||[]);else if(r.status===400){$('k-form-error').textContent=msgs.card_declined;var c=el('card_number');c&&c.focus()}else if(r.status===410||r.status===403)location.reload();else $('k-form-error').textContent=msgs.something_wrong})
- }).catch(function(){busy(false);$('k-form-error').textContent=msgs.something_wrong})}
+ if(sfail){cardErr(msgs.stripe_unavailable);return}
+ busy(true);(pe?tokenize(body,mail):Promise.resolve(true)).then(function(ok){if(!ok){busy(false);return}
+ return fetch(api+'/confirm',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(body)}).then(function(r){return r.json().then(function(j){
+  if(r.ok){var lbl=$('k-pay-label'),was=lbl.textContent,m=j.payment_processor_metadata||{};lbl.textContent=msgs.processing;post('confirmed');
+   // 3-D Secure: Stripe.js shows the bank's challenge; then the session settles (or, failed, opens again to retry).
+   if(pe&&m.intent_status==='requires_action'&&m.intent_client_secret)return stripe.handleNextAction({clientSecret:m.intent_client_secret}).then(function(x){if(x.error)stripeError(x.error);poll(function(){busy(false);lbl.textContent=was})});
+   poll();return}
+  busy(false);if(r.status===422)showIssues(j.detail||[]);else if(r.status===400){$('k-form-error').textContent=pe&&j.detail?j.detail:msgs.card_declined;var c=el('card_number');c?c.focus():pe&&pe.focus()}else if(r.status===410||r.status===403)location.reload();else $('k-form-error').textContent=msgs.something_wrong})
+ })}).catch(function(){busy(false);$('k-form-error').textContent=msgs.something_wrong})}
+mountStripe();
 // Enter in a field submits with the form's first submit button (Apply): Enter in the code field applies it, elsewhere it pays.
 var enter=null;form.addEventListener('keydown',function(e){if(e.key==='Enter'&&e.target.tagName==='INPUT'){enter=e.target.name;setTimeout(function(){enter=null},0)}});
 form.addEventListener('submit',function(e){var s=e.submitter,act=enter?(enter==='discount_code'?'apply_discount':'pay'):s&&s.value;enter=null;e.preventDefault();
@@ -85,10 +118,12 @@ form.addEventListener('submit',function(e){var s=e.submitter,act=enter?(enter===
  else if(act==='remove_discount'){send({discount_code:null},true)}
  else if(act==='update'){send({product_id:v('product_id')},true)}
  else if(!pending)confirm()});
-function poll(){fetch(api,{cache:'no-store'}).then(function(r){return r.json()}).then(function(c){
+// reopened: what to do when the session is open again (a Stripe payment whose 3-D Secure failed); else it keeps waiting.
+function poll(reopened){fetch(api,{cache:'no-store'}).then(function(r){return r.json()}).then(function(c){
  if(c.status==='succeeded'){succeeded(c);return}
  if(c.status==='failed'||c.status==='expired'){location.reload();return}
- setTimeout(poll,700)}).catch(function(){setTimeout(poll,1500)})}
+ if(c.status==='open'&&reopened){reopened();return}
+ setTimeout(function(){poll(reopened)},700)}).catch(function(){setTimeout(function(){poll(reopened)},1500)})}
 // Kassa's own confirmation page stays in the overlay (embedded, same theme); the merchant's success_url is
 // for the embedding page to open (redirect: true), as Polar's embed does.
 function succeeded(c){var u=c.success_url,own=u.indexOf(c.url)===0;

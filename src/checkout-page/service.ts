@@ -7,6 +7,7 @@ import { findCheckoutRowBySecret, updateClientCheckout, type BuyerMeta } from '.
 import type { Deps } from '../deps'
 import { getOrderByCheckoutId } from '../orders/service'
 import { getOrganization, matchOrigin } from '../organizations/service'
+import { processorSettingsFor } from '../payment-settings/service'
 import { getSubscriptionById } from '../subscriptions/service'
 import type { ParsedForm } from './form'
 
@@ -20,7 +21,8 @@ type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
 export type PageState =
   | { kind: 'missing' }
   | (
-      | { kind: 'open'; checkout: CheckoutPublic; now: Date }
+      /** `stripe`: the organization pays with Stripe; the page shows the Payment Element with this publishable key. */
+      | { kind: 'open'; checkout: CheckoutPublic; now: Date; stripe?: { publishableKey: string } }
       | { kind: 'confirmed'; checkout: CheckoutPublic }
       | { kind: 'succeeded'; checkout: CheckoutPublic; orderId: string | null; trialEnd: string | null }
       /** `restart`: the checkout link again, with the session's original query, when the link still sells. */
@@ -35,7 +37,11 @@ export async function loadPageState(deps: Pick<Deps, 'db' | 'clock' | 'config'>,
   const checkout = await toCheckoutPublic(deps, row, await loadContext(deps.db, row), now, org)
   const embedOrigin = (row.embed_origin && org && matchOrigin(row.embed_origin, org.embed_hosts)) || null
   const status = statusAt(row, now)
-  if (status === 'open') return { kind: 'open', checkout, now, embedOrigin }
+  if (status === 'open') {
+    // Only the publishable key leaves here: the secret key stays with confirm.
+    const settings = await processorSettingsFor(deps, row.organization_id)
+    return { kind: 'open', checkout, now, embedOrigin, ...(settings.processor === 'stripe' ? { stripe: { publishableKey: settings.publishableKey } } : {}) }
+  }
   if (status === 'confirmed') return { kind: 'confirmed', checkout, embedOrigin }
   if (status === 'succeeded') {
     const order = await getOrderByCheckoutId(deps.db, row.organization_id, row.id)

@@ -58,6 +58,8 @@ export const de: Catalog = {
   cvc_invalid: 'Der Sicherheitscode Ihrer Karte ist unvollständig.',
   card_declined: 'Ihre Karte wurde abgelehnt. Versuchen Sie es mit einer anderen Karte.',
   test_mode: 'Testmodus: Zahlen Sie mit der Karte 4242 4242 4242 4242, einem beliebigen zukünftigen Datum und einer beliebigen CVC.',
+  stripe_unavailable: 'Das Zahlungsformular konnte nicht geladen werden. Prüfen Sie Ihre Verbindung, erlauben Sie js.stripe.com in einem aktiven Blocker und laden Sie die Seite neu.',
+  card_needs_js: 'Für die Kartenzahlung auf dieser Seite wird JavaScript benötigt. Aktivieren Sie es und laden Sie die Seite neu.',
   billing_address: 'Rechnungsadresse',
   country: 'Land',
   address_line1: 'Adresse',

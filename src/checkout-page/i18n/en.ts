@@ -60,6 +60,8 @@ export const en = {
   cvc_invalid: 'Your card’s security code is incomplete.',
   card_declined: 'Your card was declined. Try another card.',
   test_mode: 'Test mode: pay with card 4242 4242 4242 4242, any future date and any CVC.',
+  stripe_unavailable: 'The payment form could not be loaded. Check your connection, allow js.stripe.com if a blocker is on, and reload the page.',
+  card_needs_js: 'Paying by card on this page needs JavaScript. Turn it on and reload the page.',
   billing_address: 'Billing address',
   country: 'Country',
   address_line1: 'Address',

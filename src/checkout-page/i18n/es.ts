@@ -58,6 +58,8 @@ export const es: Catalog = {
   cvc_invalid: 'El código de seguridad de tu tarjeta está incompleto.',
   card_declined: 'Se ha rechazado tu tarjeta. Prueba con otra tarjeta.',
   test_mode: 'Modo de prueba: paga con la tarjeta 4242 4242 4242 4242, cualquier fecha futura y cualquier CVC.',
+  stripe_unavailable: 'No se ha podido cargar el formulario de pago. Comprueba tu conexión, permite js.stripe.com si usas un bloqueador y vuelve a cargar la página.',
+  card_needs_js: 'Para pagar con tarjeta en esta página se necesita JavaScript. Actívalo y vuelve a cargar la página.',
   billing_address: 'Dirección de facturación',
   country: 'País',
   address_line1: 'Dirección',

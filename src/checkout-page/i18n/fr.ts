@@ -58,6 +58,8 @@ export const fr: Catalog = {
   cvc_invalid: 'Le code de sécurité de votre carte est incomplet.',
   card_declined: 'Votre carte a été refusée. Essayez avec une autre carte.',
   test_mode: 'Mode test\u00a0: payez avec la carte 4242 4242 4242 4242, une date d’expiration future et n’importe quel CVC.',
+  stripe_unavailable: 'Le formulaire de paiement n’a pas pu être chargé. Vérifiez votre connexion, autorisez js.stripe.com si un bloqueur est actif, puis rechargez la page.',
+  card_needs_js: 'Le paiement par carte sur cette page nécessite JavaScript. Activez-le et rechargez la page.',
   billing_address: 'Adresse de facturation',
   country: 'Pays',
   address_line1: 'Adresse',

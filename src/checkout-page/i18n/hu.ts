@@ -58,6 +58,8 @@ export const hu: Catalog = {
   cvc_invalid: 'A kártya biztonsági kódja hiányos.',
   card_declined: 'A kártyáját elutasították. Próbálkozzon egy másik kártyával.',
   test_mode: 'Tesztmód: fizessen a 4242 4242 4242 4242 számú kártyával, tetszőleges jövőbeli dátummal és tetszőleges CVC-vel.',
+  stripe_unavailable: 'A fizetési űrlapot nem sikerült betölteni. Ellenőrizze a kapcsolatot, engedélyezze a js.stripe.com oldalt, ha blokkolót használ, és töltse be újra az oldalt.',
+  card_needs_js: 'A kártyás fizetéshez ezen az oldalon JavaScript szükséges. Kapcsolja be, és töltse be újra az oldalt.',
   billing_address: 'Számlázási cím',
   country: 'Ország',
   address_line1: 'Cím',

@@ -58,6 +58,8 @@ export const it: Catalog = {
   cvc_invalid: 'Il codice di sicurezza della carta è incompleto.',
   card_declined: 'La tua carta è stata rifiutata. Prova con un’altra carta.',
   test_mode: 'Modalità test: paga con la carta 4242 4242 4242 4242, una data futura qualsiasi e un CVC qualsiasi.',
+  stripe_unavailable: 'Non è stato possibile caricare il modulo di pagamento. Controlla la connessione, consenti js.stripe.com se usi un blocco contenuti e ricarica la pagina.',
+  card_needs_js: 'Per pagare con carta su questa pagina serve JavaScript. Attivalo e ricarica la pagina.',
   billing_address: 'Indirizzo di fatturazione',
   country: 'Paese',
   address_line1: 'Indirizzo',

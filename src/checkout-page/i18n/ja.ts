@@ -58,6 +58,8 @@ export const ja: Catalog = {
   cvc_invalid: 'カードのセキュリティコードが不完全です。',
   card_declined: 'カードが拒否されました。別のカードをお試しください。',
   test_mode: 'テストモード：カード番号 4242 4242 4242 4242、将来の任意の日付、任意のセキュリティコードでお支払いください。',
+  stripe_unavailable: 'お支払いフォームを読み込めませんでした。接続を確認し、ブロッカーをご利用の場合は js.stripe.com を許可してから、ページを再読み込みしてください。',
+  card_needs_js: 'このページでカード払いをするには JavaScript が必要です。JavaScript を有効にして、ページを再読み込みしてください。',
   billing_address: '請求先住所',
   country: '国',
   address_line1: '住所',

@@ -58,6 +58,8 @@ export const ko: Catalog = {
   cvc_invalid: '카드 보안 코드가 불완전합니다.',
   card_declined: '카드가 거절되었습니다. 다른 카드를 사용해 보세요.',
   test_mode: '테스트 모드: 카드 번호 4242 4242 4242 4242와 미래의 아무 날짜, 아무 CVC로 결제하세요.',
+  stripe_unavailable: '결제 양식을 불러오지 못했습니다. 연결을 확인하고, 차단 프로그램을 사용 중이라면 js.stripe.com을 허용한 뒤 페이지를 새로고침하세요.',
+  card_needs_js: '이 페이지에서 카드로 결제하려면 JavaScript가 필요합니다. JavaScript를 켜고 페이지를 새로고침하세요.',
   billing_address: '청구지 주소',
   country: '국가',
   address_line1: '주소',

@@ -58,6 +58,8 @@ export const nl: Catalog = {
   cvc_invalid: 'De beveiligingscode van je kaart is onvolledig.',
   card_declined: 'Je kaart is geweigerd. Probeer een andere kaart.',
   test_mode: 'Testmodus: betaal met kaart 4242 4242 4242 4242, een willekeurige datum in de toekomst en een willekeurige CVC.',
+  stripe_unavailable: 'Het betaalformulier kon niet worden geladen. Controleer je verbinding, sta js.stripe.com toe als je een blocker gebruikt en laad de pagina opnieuw.',
+  card_needs_js: 'Voor betalen met een kaart op deze pagina is JavaScript nodig. Zet het aan en laad de pagina opnieuw.',
   billing_address: 'Factuuradres',
   country: 'Land',
   address_line1: 'Adres',

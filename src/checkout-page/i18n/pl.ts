@@ -59,6 +59,8 @@ export const pl: Catalog = {
   cvc_invalid: 'Kod zabezpieczający karty jest niepełny.',
   card_declined: 'Twoja karta została odrzucona. Spróbuj użyć innej karty.',
   test_mode: 'Tryb testowy: zapłać kartą 4242 4242 4242 4242, podając dowolną przyszłą datę i dowolny kod CVC.',
+  stripe_unavailable: 'Nie udało się wczytać formularza płatności. Sprawdź połączenie, zezwól na js.stripe.com, jeśli używasz blokera, i odśwież stronę.',
+  card_needs_js: 'Płatność kartą na tej stronie wymaga JavaScriptu. Włącz go i odśwież stronę.',
   billing_address: 'Adres rozliczeniowy',
   country: 'Kraj',
   address_line1: 'Adres',

@@ -58,6 +58,8 @@ export const ptBR: Catalog = {
   cvc_invalid: 'O código de segurança do seu cartão está incompleto.',
   card_declined: 'Seu cartão foi recusado. Tente outro cartão.',
   test_mode: 'Modo de teste: pague com o cartão 4242 4242 4242 4242, qualquer data futura e qualquer CVC.',
+  stripe_unavailable: 'Não foi possível carregar o formulário de pagamento. Verifique sua conexão, permita js.stripe.com se houver um bloqueador ativo e recarregue a página.',
+  card_needs_js: 'Para pagar com cartão nesta página é preciso JavaScript. Ative-o e recarregue a página.',
   billing_address: 'Endereço de cobrança',
   country: 'País',
   address_line1: 'Endereço',

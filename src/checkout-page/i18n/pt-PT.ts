@@ -58,6 +58,8 @@ export const ptPT: Catalog = {
   cvc_invalid: 'O código de segurança do seu cartão está incompleto.',
   card_declined: 'O seu cartão foi recusado. Experimente outro cartão.',
   test_mode: 'Modo de teste: pague com o cartão 4242 4242 4242 4242, qualquer data futura e qualquer CVC.',
+  stripe_unavailable: 'Não foi possível carregar o formulário de pagamento. Verifique a sua ligação, permita js.stripe.com se tiver um bloqueador ativo e recarregue a página.',
+  card_needs_js: 'Para pagar com cartão nesta página é necessário JavaScript. Ative-o e recarregue a página.',
   billing_address: 'Morada de faturação',
   country: 'País',
   address_line1: 'Morada',

@@ -58,6 +58,8 @@ export const sv: Catalog = {
   cvc_invalid: 'Kortets säkerhetskod är ofullständig.',
   card_declined: 'Ditt kort nekades. Försök med ett annat kort.',
   test_mode: 'Testläge: betala med kort 4242 4242 4242 4242, valfritt framtida datum och valfri CVC.',
+  stripe_unavailable: 'Betalningsformuläret kunde inte laddas. Kontrollera anslutningen, tillåt js.stripe.com om du använder en blockerare och ladda om sidan.',
+  card_needs_js: 'Kortbetalning på den här sidan kräver JavaScript. Aktivera det och ladda om sidan.',
   billing_address: 'Faktureringsadress',
   country: 'Land',
   address_line1: 'Adress',

@@ -58,6 +58,8 @@ export const tr: Catalog = {
   cvc_invalid: 'Kartınızın güvenlik kodu eksik.',
   card_declined: 'Kartınız reddedildi. Başka bir kart deneyin.',
   test_mode: 'Test modu: 4242 4242 4242 4242 numaralı kartla, gelecekteki herhangi bir tarih ve herhangi bir CVC ile ödeyin.',
+  stripe_unavailable: 'Ödeme formu yüklenemedi. Bağlantınızı kontrol edin, bir engelleyici açıksa js.stripe.com’a izin verin ve sayfayı yeniden yükleyin.',
+  card_needs_js: 'Bu sayfada kartla ödeme yapmak için JavaScript gerekir. JavaScript’i açın ve sayfayı yeniden yükleyin.',
   billing_address: 'Fatura adresi',
   country: 'Ülke',
   address_line1: 'Adres',
