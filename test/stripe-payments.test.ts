@@ -143,6 +143,27 @@ describe('payments on Stripe', async () => {
     expect(await ordersOf(polar)).toHaveLength(1)
   })
 
+  it('3-D Secure with no webhook set up: the page\'s polling asks Stripe (at most every 2 s) and the session settles', async () => {
+    const org = await createOrg(ctx)
+    const { polar, secret } = await session(org)
+    const res = await confirm(secret, { confirmation_token_id: await token('pm_card_threeDSecure2Required') })
+    const intentId = (res.json().payment_processor_metadata.intent_client_secret as string).split('_secret_')[0]!
+    const retrieves = () => fake.requests.filter((r) => r.method === 'GET' && r.path === `/v1/payment_intents/${intentId}`).length
+    expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('confirmed')
+    expect(retrieves()).toBe(1)
+    fake.completeNextAction(intentId, 'succeed')
+    // polled again at once: throttled, Stripe is not asked again
+    await polar.checkouts.clientGet({ clientSecret: secret })
+    expect(retrieves()).toBe(1)
+    clock.advance(2100)
+    const polled = await polar.checkouts.clientGet({ clientSecret: secret })
+    expect(retrieves()).toBe(2)
+    expect(polled.paymentProcessorMetadata.intent_status).toBe('succeeded')
+    await settle()
+    expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('succeeded')
+    expect(await ordersOf(polar)).toHaveLength(1)
+  })
+
   it('3-D Secure failed: payment_intent.payment_failed opens the session again', async () => {
     const org = await createOrg(ctx)
     const { polar, secret } = await session(org)

@@ -1,3 +1,4 @@
+import { refreshWaitingIntent, waitsOnStripe } from './stripe-confirm'
 import { publicProcessorFor } from '../payment-settings/service'
 import type { Deps } from '../deps'
 import { DiscountRedemptionLimitReached, ResourceNotFound, fieldError, missingField } from '../http/errors'
@@ -188,9 +189,10 @@ export type { BuyerMeta }
 export const findCheckoutRowBySecret = (deps: Pick<Deps, 'db'>, clientSecret: string): Promise<CheckoutRow | undefined> =>
   repo.findCheckoutBySecret(deps.db, clientSecret)
 
-export async function getClientCheckout(deps: Pick<Deps, 'db' | 'config' | 'clock'>, clientSecret: string): Promise<CheckoutPublic> {
-  const row = await findCheckoutRowBySecret(deps, clientSecret)
+export async function getClientCheckout(deps: D, clientSecret: string): Promise<CheckoutPublic> {
+  let row = await findCheckoutRowBySecret(deps, clientSecret)
   if (!row) throw new ResourceNotFound()
+  if (waitsOnStripe(row) && (await refreshWaitingIntent(deps, row))) row = (await findCheckoutRowBySecret(deps, clientSecret)) ?? row
   const now = deps.clock.now()
   assertNotExpired(row, now)
   return toCheckoutPublic(deps, row, await loadContext(deps.db, row), now)

@@ -9,6 +9,7 @@ import { loadContext, statusAt } from './context'
 import { RECONCILE_JOB, SETTLE_JOB } from './job-kinds'
 import { emitCheckoutEvent, toCheckoutPublic } from './present'
 import * as repo from './repository'
+import type { CheckoutRow } from './repository'
 import type { CheckoutPublic } from './schemas'
 
 /**
@@ -149,4 +150,35 @@ export async function reconcileStripeAttempt(deps: D, payload: ReconcilePayload)
   if (recorded.acted && (outcome.kind === 'requires_action' || outcome.kind === 'processing')) {
     throw new Error(`checkout ${row.id}: intent ${outcome.intentId} still ${outcome.kind}`)
   }
+}
+
+const lastRefresh = new Map<string, number>()
+const REFRESH_EVERY_MS = 2000
+const REFRESH_MEMORY = 10_000
+
+/** Whether a session is waiting on its buyer at Stripe (3-D Secure, or a method that takes a while). */
+export const waitsOnStripe = (row: Pick<CheckoutRow, 'status' | 'processor' | 'payment_intent_id' | 'payment_processor_metadata'>) =>
+  row.status === 'confirmed' && row.processor === 'stripe' && row.payment_intent_id !== null && ['requires_action', 'processing'].includes(row.payment_processor_metadata?.intent_status ?? '')
+
+/**
+ * The page polls a session while its buyer completes 3-D Secure: Kassa asks Stripe about the intent (at most
+ * every 2 s per session, whatever the polling rate), so the buyer is not left waiting for a webhook that may
+ * be late or not set up. Stripe being unreachable leaves the session as it is. Returns whether it changed.
+ */
+export async function refreshWaitingIntent(deps: D, row: CheckoutRow): Promise<boolean> {
+  const nowMs = deps.clock.now().getTime()
+  if ((lastRefresh.get(row.id) ?? 0) > nowMs - REFRESH_EVERY_MS) return false
+  if (lastRefresh.size >= REFRESH_MEMORY) lastRefresh.clear()
+  lastRefresh.set(row.id, nowMs)
+  const settings = await processorSettingsFor(deps, row.organization_id)
+  if (settings.processor !== 'stripe') return false
+  let outcome: IntentOutcome
+  try {
+    outcome = await retrieveIntent(settings, deps.config.stripeApiUrl, row.payment_intent_id!)
+  } catch (err) {
+    if (err instanceof StripeUnavailable) return false
+    throw err
+  }
+  if (outcome.kind === 'requires_action' || outcome.kind === 'processing') return false
+  return (await recordOutcome(deps, { checkoutId: row.id, attempt: row.payment_attempt }, outcome)).acted
 }
