@@ -1,11 +1,12 @@
 import type { Polar } from '@polar-sh/sdk'
 import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkoutJobHandlers, RECONCILE_JOB, SETTLE_JOB } from '../src/checkouts/jobs'
+import { checkoutJobHandlers, RECONCILE_JOB, settleCheckout, SETTLE_JOB } from '../src/checkouts/jobs'
+import { openPostgres } from '../src/db/index'
 import { runDueJobs } from '../src/jobs/worker'
 import { stripeClient } from '../src/payments/stripe-client'
 import { startFakeStripe, type FakeStripe } from './fake-stripe'
-import { createOrg, createTestApp, FixedClock, polarClient, type TestContext, type TestOrg } from './helpers'
+import { createOrg, createTestApp, FixedClock, polarClient, testDatabaseUrl, type TestContext, type TestOrg } from './helpers'
 
 // Issue 11: confirm on Stripe, Stripe's webhooks and reconciliation, against the local fake Stripe (the
 // official client pointed at it). The organization is on Stripe through the install's STRIPE_* defaults.
@@ -313,5 +314,53 @@ describe('payments on Stripe', async () => {
     expect(fake.requests.length).toBe(before)
     await settle()
     expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('succeeded')
+  })
+})
+
+describe('one Stripe event delivered to two processes on one database', async () => {
+  let fake: FakeStripe
+  const config = { stripeSecretKey: SECRET, stripePublishableKey: PUBLISHABLE, stripeWebhookSecret: WHSEC }
+  const a = await createTestApp({ config })
+  // On PostgreSQL the second node has its own pool (another process's connections); PGlite is one process.
+  const own = testDatabaseUrl ? await openPostgres(testDatabaseUrl) : null
+  const b = own ? await createTestApp({ database: own, config }) : await createTestApp({ database: a.database, config })
+  afterAll(async () => {
+    await b.app.close()
+    await own?.close()
+    await fake?.close()
+  })
+  beforeAll(async () => {
+    fake = await startFakeStripe()
+    for (const node of [a, b]) node.deps.config.stripeApiUrl = fake.url
+  })
+
+  it('both answer 200, one handles it, one order', async () => {
+    const stripe = stripeClient(SECRET, { apiUrl: fake.url })
+    const org = await createOrg(a)
+    const polar = await polarClient(a.app, org.token)
+    const product = await polar.products.create({ name: 'Print', prices: [{ amountType: 'fixed', priceAmount: 1500, priceCurrency: 'eur' }] })
+    const link = await polar.checkoutLinks.create({ paymentProcessor: 'stripe', products: [product.id] })
+    const visit = await a.app.inject({ method: 'GET', url: `/buy/${link.clientSecret}?customer_email=two@example.com` })
+    const secret = (visit.headers.location as string).split('/checkout/')[1]!.split('?')[0]!
+    const tok = (await stripe.testHelpers.confirmationTokens.create({ payment_method: 'pm_card_threeDSecure2Required' })).id
+    const res = await a.app.inject({ method: 'POST', url: `/v1/checkouts/client/${secret}/confirm`, payload: { customer_name: 'Two', customer_billing_address: { country: 'DE' }, confirmation_token_id: tok } })
+    const checkoutId = res.json().id as string
+    const intentId = (res.json().payment_processor_metadata.intent_client_secret as string).split('_secret_')[0]!
+    fake.completeNextAction(intentId, 'succeed')
+    const event = [...fake.events].reverse().find((e) => e.type === 'payment_intent.succeeded' && (e.data.object as { id: string }).id === intentId)!
+    const send = (node: TestContext) => {
+      const { payload, header } = fake.webhook(WHSEC, event)
+      return node.app.inject({ method: 'POST', url: `/v1/integrations/stripe/webhook/${org.organizationId}`, payload, headers: { 'content-type': 'application/json', 'stripe-signature': header } })
+    }
+    const answers = await Promise.all([send(a), send(b), send(a), send(b)])
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200])
+    expect(answers.filter((r) => r.json().handled === true)).toHaveLength(1)
+    expect(answers.filter((r) => r.json().duplicate === true)).toHaveLength(3)
+    const jobs = await a.deps.db.selectFrom('jobs').select('id').where('dedupe_key', '=', `${SETTLE_JOB}:${checkoutId}`).execute()
+    expect(jobs).toHaveLength(1)
+    // settlement itself, raced on both nodes, makes one order
+    await Promise.all([settleCheckout(a.deps, checkoutId, null), settleCheckout(b.deps, checkoutId, null)])
+    const orders = await a.deps.db.selectFrom('orders').select(['id', 'livemode']).where('checkout_id', '=', checkoutId).execute()
+    expect(orders).toEqual([{ id: expect.any(String), livemode: false }])
   })
 })
