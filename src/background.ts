@@ -1,4 +1,4 @@
-import { checkoutJobHandlers, EXPIRE_JOB, PRUNE_CHECKOUTS_JOB } from './checkouts/jobs'
+import { checkoutJobHandlers, EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_SWEEP_JOB } from './checkouts/jobs'
 import type { Deps } from './deps'
 import { startWorker, type JobLog, type WorkerOptions, type Worker } from './jobs/worker'
 import { PRUNE_RATE_LIMITS_JOB, rateLimitJobHandlers } from './rate-limit/jobs'
@@ -26,6 +26,7 @@ export function startBackgroundWork(deps: Deps, log: JobLog, overrides: Partial<
     periodic: [
       { kind: EXPIRE_JOB, everyMs: 60_000 },
       { kind: PRUNE_CHECKOUTS_JOB, everyMs: 3_600_000 },
+      { kind: RECONCILE_SWEEP_JOB, everyMs: 600_000 },
       { kind: PRUNE_WEBHOOKS_JOB, everyMs: 3_600_000 },
       { kind: PRUNE_RATE_LIMITS_JOB, everyMs: 600_000 },
     ],

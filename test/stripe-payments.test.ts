@@ -2,6 +2,7 @@ import type { Polar } from '@polar-sh/sdk'
 import Stripe from 'stripe'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkoutJobHandlers, RECONCILE_JOB, settleCheckout, SETTLE_JOB } from '../src/checkouts/jobs'
+import { sweepUnreconciled } from '../src/checkouts/stripe-confirm'
 import { openPostgres } from '../src/db/index'
 import { runDueJobs } from '../src/jobs/worker'
 import { stripeClient } from '../src/payments/stripe-client'
@@ -252,6 +253,23 @@ describe('payments on Stripe', async () => {
     const replays = fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.idempotencyKey === `kassa-checkout-${id}-attempt-1`)
     expect(replays.length).toBeGreaterThanOrEqual(4)
     expect([...fake.intents.values()].filter((pi) => pi.metadata.checkout_id === id)).toHaveLength(1)
+  })
+
+  it('reconciliation that ran out of tries (Stripe down for long) is queued again by the sweep, once an hour, and then settles', async () => {
+    const org = await createOrg(ctx)
+    const { polar, secret } = await session(org)
+    for (let i = 0; i < 3; i++) fake.failNext('POST', '/v1/payment_intents', 'drop-after-processing')
+    const id = (await confirm(secret, { confirmation_token_id: await token('pm_card_visa') })).json().id as string
+    // its reconciliation jobs died (as after 12 failed tries)
+    await ctx.deps.db.updateTable('jobs').set({ finished_at: clock.now(), last_error: 'dead: Stripe unreachable' }).where('dedupe_key', 'like', `${RECONCILE_JOB}:${id}:%`).execute()
+    expect(await sweepUnreconciled(ctx.deps)).toBe(0) // too recent
+    clock.advance(2 * ctx.deps.config.stripeReconcileAfterSeconds * 1000 + 1000)
+    expect(await sweepUnreconciled(ctx.deps)).toBe(1)
+    expect(await sweepUnreconciled(ctx.deps)).toBe(0) // one pending already
+    await runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [RECONCILE_JOB] })
+    await settle()
+    expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('succeeded')
+    expect(await ordersOf(polar)).toHaveLength(1)
   })
 
   it('a refund made in Stripe\'s dashboard is recorded on the order (order.refunded), partially then fully; a dispute too', async () => {

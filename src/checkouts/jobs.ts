@@ -12,14 +12,14 @@ import { emitEvent, hasSubscribers } from '../webhooks/service'
 import { activeTrial, loadContext, selectedProduct } from './context'
 import { emitCheckoutEvent } from './present'
 import * as repo from './repository'
-import { reconcileStripeAttempt, type ReconcilePayload } from './stripe-confirm'
+import { reconcileStripeAttempt, sweepUnreconciled, type ReconcilePayload } from './stripe-confirm'
 
 /** The checkout domain's background work: settlement after confirm, expiry, and retention. */
 
 type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
 
-import { EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_JOB, SETTLE_JOB } from './job-kinds'
-export { EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_JOB, SETTLE_JOB }
+import { EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_JOB, RECONCILE_SWEEP_JOB, SETTLE_JOB } from './job-kinds'
+export { EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_JOB, RECONCILE_SWEEP_JOB, SETTLE_JOB }
 const PRUNE_BATCH = 5000
 
 /**
@@ -135,6 +135,9 @@ export async function pruneCheckouts(deps: Pick<Deps, 'db' | 'clock' | 'config'>
 export const checkoutJobHandlers: JobHandlers = {
   [SETTLE_JOB]: (deps, payload: { checkout_id: string; token: string | null; charge_id?: string | null }) => settleCheckout(deps, payload.checkout_id, payload.token, payload.charge_id ?? null),
   [RECONCILE_JOB]: (deps, payload: ReconcilePayload) => reconcileStripeAttempt(deps, payload),
+  [RECONCILE_SWEEP_JOB]: async (deps) => {
+    await sweepUnreconciled(deps)
+  },
   [EXPIRE_JOB]: async (deps) => {
     await expireCheckouts(deps)
   },

@@ -150,3 +150,8 @@ export async function deleteExpiredCheckouts(db: Executor, before: Date, limit: 
  */
 export const isLostProductRace = (err: unknown): boolean =>
   isForeignKeyViolation(err, ['checkouts_product_id_fkey', 'checkouts_product_price_id_fkey']) || isDeadlock(err)
+
+/** Stripe attempts still `confirmed` since before `before`, oldest first (the partial index on confirmed sessions). */
+export async function findLongConfirmedStripeAttempts(db: Executor, before: Date, limit: number): Promise<{ id: string; payment_attempt: number }[]> {
+  return db.selectFrom('checkouts').select(['id', 'payment_attempt']).where('status', '=', 'confirmed').where('processor', '=', 'stripe').where('confirmed_at', '<', before).orderBy('confirmed_at').limit(limit).execute()
+}

@@ -182,3 +182,28 @@ export async function refreshWaitingIntent(deps: D, row: CheckoutRow): Promise<b
   if (outcome.kind === 'requires_action' || outcome.kind === 'processing') return false
   return (await recordOutcome(deps, { checkoutId: row.id, attempt: row.payment_attempt }, outcome)).acted
 }
+
+const HOUR_MS = 3_600_000
+
+/**
+ * The safety net behind reconciliation (a periodic job): an attempt still `confirmed` twice the reconciliation
+ * delay after it was made, with none of its reconciliation jobs left to run (their tries ran out while Stripe
+ * was unreachable, or the buyer never finished 3-D Secure), gets a new one, at most one an hour. The attempt
+ * as sent to Stripe comes from its first reconciliation job, written with the claim.
+ */
+export async function sweepUnreconciled(deps: D, limit = 100): Promise<number> {
+  const now = deps.clock.now()
+  const stale = await repo.findLongConfirmedStripeAttempts(deps.db, new Date(now.getTime() - 2 * deps.config.stripeReconcileAfterSeconds * 1000), limit)
+  const bucket = Math.floor(now.getTime() / HOUR_MS)
+  let queued = 0
+  for (const { id, payment_attempt: attempt } of stale) {
+    const base = `${RECONCILE_JOB}:${id}:${attempt}`
+    const jobs = await deps.db.selectFrom('jobs').select(['dedupe_key', 'payload', 'finished_at']).where('dedupe_key', 'in', [base, `${base}:soon`, `${base}:sweep:${bucket - 1}`, `${base}:sweep:${bucket}`]).execute()
+    const first = jobs.find((j) => j.dedupe_key === base)
+    if (!first || jobs.some((j) => j.finished_at === null)) continue
+    const payload = first.payload as unknown as ReconcilePayload
+    await enqueue(deps.db, { kind: RECONCILE_JOB, payload, dedupeKey: `${base}:sweep:${bucket}`, maxAttempts: 12 }, now)
+    queued++
+  }
+  return queued
+}
