@@ -382,3 +382,67 @@ describe('one Stripe event delivered to two processes on one database', async ()
     expect(orders).toEqual([{ id: expect.any(String), livemode: false }])
   })
 })
+
+describe("an organization's own Stripe keys, live mode, next to an organization on the sandbox", async () => {
+  let fake: FakeStripe
+  const ctx = await createTestApp({ isolated: true, config: { encryptionKey: Buffer.alloc(32, 7).toString('base64') } })
+  const LIVE_SK = 'sk_live_ownLiveKeyForKassa123'
+  const LIVE_PK = 'pk_live_ownLiveKeyForKassa123'
+  const OWN_WHSEC = 'whsec_ownSigningSecretForKassa123'
+  beforeAll(async () => {
+    fake = await startFakeStripe()
+    ctx.deps.config.stripeApiUrl = fake.url
+  })
+  afterAll(() => fake?.close())
+
+  async function visit(org: TestOrg) {
+    const polar = await polarClient(ctx.app, org.token)
+    const product = await polar.products.create({ name: 'Live print', prices: [{ amountType: 'fixed', priceAmount: 4000, priceCurrency: 'usd' }] })
+    const link = await polar.checkoutLinks.create({ paymentProcessor: 'stripe', products: [product.id] })
+    const res = await ctx.app.inject({ method: 'GET', url: `/buy/${link.clientSecret}?customer_email=live@example.com` })
+    return { polar, secret: (res.headers.location as string).split('/checkout/')[1]!.split('?')[0]! }
+  }
+
+  it('sessions, orders and webhook payloads say livemode; the sandbox organization is untouched', async () => {
+    const live = await createOrg(ctx)
+    const put = await ctx.app.inject({ method: 'PUT', url: `/v1/organizations/${live.organizationId}/payment-settings`, headers: live.headers, payload: { processor: 'stripe', secret_key: LIVE_SK, publishable_key: LIVE_PK, webhook_secret: OWN_WHSEC } })
+    expect(put.json()).toMatchObject({ processor: 'stripe' })
+    expect(put.statusCode).toBe(200)
+    await ctx.app.inject({ method: 'POST', url: '/v1/webhooks/endpoints', headers: live.headers, payload: { url: 'https://hooks.example.com/kassa', format: 'raw', events: ['checkout.updated', 'order.paid'] } })
+    const { polar, secret } = await visit(live)
+    const opened = await ctx.app.inject({ method: 'GET', url: `/v1/checkouts/client/${secret}` })
+    expect(opened.json()).toMatchObject({ livemode: true, payment_processor_metadata: { publishable_key: LIVE_PK } })
+    const liveStripe = stripeClient(LIVE_SK, { apiUrl: fake.url })
+    const tok = (await liveStripe.testHelpers.confirmationTokens.create({ payment_method: 'pm_card_visa' })).id
+    const res = await ctx.app.inject({ method: 'POST', url: `/v1/checkouts/client/${secret}/confirm`, payload: { customer_name: 'Live', customer_billing_address: { country: 'DE' }, confirmation_token_id: tok } })
+    expect(res.statusCode).toBe(200)
+    expect(fake.requests.at(-1)!.path).toBe('/v1/payment_intents')
+    await runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [SETTLE_JOB] })
+    const [order] = (await polar.orders.list({})).result.items
+    const raw = (await ctx.app.inject({ method: 'GET', url: `/v1/orders/${order!.id}`, headers: live.headers })).json()
+    expect(raw.livemode).toBe(true)
+    const payloads = await ctx.deps.db.selectFrom('webhook_events').select(['type', 'payload']).where('organization_id', '=', live.organizationId).execute()
+    const paid = payloads.find((p) => p.type === 'order.paid')!
+    expect(JSON.parse(paid.payload as unknown as string).data.livemode).toBe(true)
+    expect(payloads.filter((p) => p.type === 'checkout.updated').every((p) => JSON.parse(p.payload as unknown as string).data.livemode === true)).toBe(true)
+
+    // its webhook is signed with its own secret: another secret is refused; a test-mode event is ignored
+    const pi = [...fake.intents.values()].find((i) => i.livemode)!
+    const event = fake.event('payment_intent.succeeded', pi)
+    const wrong = fake.webhook('whsec_someoneElsesSecret123', event)
+    expect((await ctx.app.inject({ method: 'POST', url: `/v1/integrations/stripe/webhook/${live.organizationId}`, payload: wrong.payload, headers: { 'content-type': 'application/json', 'stripe-signature': wrong.header } })).statusCode).toBe(400)
+    const testEvent = fake.webhook(OWN_WHSEC, { ...event, livemode: false })
+    expect((await ctx.app.inject({ method: 'POST', url: `/v1/integrations/stripe/webhook/${live.organizationId}`, payload: testEvent.payload, headers: { 'content-type': 'application/json', 'stripe-signature': testEvent.header } })).json()).toMatchObject({ handled: false })
+
+    const sandbox = await createOrg(ctx)
+    const s = await visit(sandbox)
+    const sb = await ctx.app.inject({ method: 'GET', url: `/v1/checkouts/client/${s.secret}` })
+    expect(sb.json()).toMatchObject({ livemode: false, payment_processor_metadata: {} })
+    const before = fake.requests.length
+    const paidSandbox = await ctx.app.inject({ method: 'POST', url: `/v1/checkouts/client/${s.secret}/confirm`, payload: { customer_name: 'Sand', customer_billing_address: { country: 'DE' }, confirmation_token_id: 'tok_sandbox_success' } })
+    expect(paidSandbox.statusCode).toBe(200)
+    expect(fake.requests.length).toBe(before)
+    const hook = await ctx.app.inject({ method: 'POST', url: `/v1/integrations/stripe/webhook/${sandbox.organizationId}`, payload: '{}', headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=abc' } })
+    expect(hook.statusCode).toBe(400)
+  })
+})
