@@ -331,6 +331,17 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const si = own(setupIntents, sid!, livemode, 'setup_intent', 'intent')
       return { body: expandIntent(si, p.expand) }
     }],
+    ['POST', /^\/v1\/(payment_intents|setup_intents)\/([^/]+)\/cancel$/, (p, livemode, [kind, iid]) => {
+      checkParams(p, ['cancellation_reason', 'expand'])
+      const intent = kind === 'payment_intents' ? own(intents, iid!, livemode, 'payment_intent', 'intent') : own(setupIntents, iid!, livemode, 'setup_intent', 'intent')
+      if (intent.status === 'succeeded' || intent.status === 'canceled' || intent.status === 'processing') {
+        throw invalid(`You cannot cancel this ${kind === 'payment_intents' ? 'PaymentIntent' : 'SetupIntent'} because it has a status of ${intent.status}.`, undefined, kind === 'payment_intents' ? 'payment_intent_unexpected_state' : 'setup_intent_unexpected_state')
+      }
+      Object.assign(intent, { status: 'canceled', next_action: null, cancellation_reason: (p.cancellation_reason as string | undefined) ?? null, ...(kind === 'payment_intents' ? { canceled_at: now() } : {}) })
+      if (kind === 'payment_intents') emit('payment_intent.canceled', intent as Stripe.PaymentIntent)
+      else emit('setup_intent.canceled', intent as Stripe.SetupIntent)
+      return { body: structuredClone(intent) }
+    }],
     ['POST', /^\/v1\/setup_intents\/([^/]+)\/confirm$/, (p, livemode, [sid]) => {
       checkParams(p, ['confirmation_token', 'return_url', 'expand'])
       const si = own(setupIntents, sid!, livemode, 'setup_intent', 'intent')

@@ -299,3 +299,19 @@ describe('ENCRYPTION_KEY in the config', () => {
     expect(() => loadConfig({ ENCRYPTION_KEY: 'x'.repeat(10) })).toThrow(ConfigError)
   })
 })
+
+describe('payment settings errors never echo a secret', async () => {
+  const ctx = await createTestApp({ config: { encryptionKey: Buffer.alloc(32, 3).toString('base64') } })
+  it('an extra key or an over-long value holding a key is masked in the 422', async () => {
+    const org = await createOrg(ctx)
+    const url = `/v1/organizations/${org.organizationId}/payment-settings`
+    const secret = 'sk_test_thisMustNeverComeBack1234567890'
+    const extra = await ctx.app.inject({ method: 'PUT', url, headers: org.headers, payload: { processor: 'sandbox', secret_key: secret } })
+    expect(extra.statusCode).toBe(422)
+    expect(extra.body).not.toContain('thisMustNeverComeBack')
+    const long = await ctx.app.inject({ method: 'PUT', url, headers: org.headers, payload: { processor: 'stripe', secret_key: secret + 'x'.repeat(2000), publishable_key: 'pk_test_abcdefghijkl', webhook_secret: `whsec_${'y'.repeat(2000)}` } })
+    expect(long.statusCode).toBe(422)
+    expect(long.body).not.toContain('thisMustNeverComeBack')
+    expect(long.body).not.toContain('yyyyyyyyyy')
+  })
+})

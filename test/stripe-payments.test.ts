@@ -177,6 +177,57 @@ describe('payments on Stripe', async () => {
     expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('open')
   })
 
+  it('a payment in flight when the organization switches to the sandbox still settles from its webhook', async () => {
+    const org = await createOrg(ctx)
+    const { polar, secret } = await session(org)
+    const res = await confirm(secret, { confirmation_token_id: await token('pm_card_threeDSecure2Required') })
+    const intentId = (res.json().payment_processor_metadata.intent_client_secret as string).split('_secret_')[0]!
+    const put = await ctx.app.inject({ method: 'PUT', url: `/v1/organizations/${org.organizationId}/payment-settings`, headers: org.headers, payload: { processor: 'sandbox' } })
+    expect(put.statusCode).toBe(200)
+    fake.completeNextAction(intentId, 'succeed')
+    expect((await deliver(org, lastEvent('payment_intent.succeeded', intentId))).json()).toMatchObject({ handled: true })
+    await settle()
+    expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('succeeded')
+    expect(await ordersOf(polar)).toHaveLength(1)
+  })
+
+  it('a request Stripe will never accept (below its minimum amount) is a 400 with Stripe\'s message, the session open, not a session stuck confirmed', async () => {
+    const org = await createOrg(ctx)
+    const { polar, secret } = await session(org, { amount: 30 })
+    const res = await confirm(secret, { confirmation_token_id: await token('pm_card_visa') })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ error: 'PaymentError', detail: expect.stringContaining('at least 50') })
+    expect((await polar.checkouts.clientGet({ clientSecret: secret })).status).toBe('open')
+  })
+
+  it('a signed event with no object, or an unknown type, is answered 200 and changes nothing', async () => {
+    const org = await createOrg(ctx)
+    const empty = { ...fake.event('payment_intent.succeeded', {} as Stripe.PaymentIntent), data: { object: null } } as unknown as Stripe.Event
+    const res = await deliver(org, empty)
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ handled: false })
+    const other = fake.event('customer.created', { id: 'cus_x', object: 'customer' } as Stripe.Customer)
+    expect((await deliver(org, other)).json()).toMatchObject({ handled: false })
+  })
+
+  it('3-D Secure left open for a day: reconciliation cancels the intent at Stripe and opens the session again', async () => {
+    const org = await createOrg(ctx)
+    const { polar, secret } = await session(org)
+    const res = await confirm(secret, { confirmation_token_id: await token('pm_card_threeDSecure2Required') })
+    const intentId = (res.json().payment_processor_metadata.intent_client_secret as string).split('_secret_')[0]!
+    clock.advance(20 * 60_000)
+    await runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [RECONCILE_JOB] })
+    expect(fake.intents.get(intentId)!.status).toBe('requires_action') // a slow buyer is left alone
+    clock.advance(25 * 3_600_000)
+    await sweepUnreconciled(ctx.deps)
+    await runDueJobs(ctx.deps, checkoutJobHandlers, { kinds: [RECONCILE_JOB] })
+    expect(fake.intents.get(intentId)!.status).toBe('canceled')
+    expect(fake.requests.some((r) => r.path === `/v1/payment_intents/${intentId}/cancel` && r.body.cancellation_reason === 'abandoned')).toBe(true)
+    const row = await ctx.deps.db.selectFrom('checkouts').select('status').where('client_secret', '=', secret).executeTakeFirstOrThrow()
+    expect(row.status).toBe('open')
+    expect(await ordersOf(polar)).toHaveLength(0)
+  })
+
   it('a forged or missing signature is a 400 and changes nothing', async () => {
     const org = await createOrg(ctx)
     const { polar, secret } = await session(org)

@@ -3,9 +3,9 @@ import type { Deps } from '../deps'
 import { releaseRedemption } from '../discounts/service'
 import { PaymentError } from '../http/errors'
 import { enqueue } from '../jobs/queue'
-import { confirmStripeAttempt, retrieveIntent, StripeUnavailable, type IntentOutcome, type StripeAttempt } from '../payments/stripe'
-import { processorSettingsFor, type StripeSettings } from '../payment-settings/service'
-import { loadContext, statusAt } from './context'
+import { cancelIntent, confirmStripeAttempt, retrieveIntent, StripeUnavailable, type IntentOutcome, type StripeAttempt } from '../payments/stripe'
+import { stripeSettingsOf, type StripeSettings } from '../payment-settings/service'
+import { loadContext } from './context'
 import { RECONCILE_JOB, SETTLE_JOB } from './job-kinds'
 import { emitCheckoutEvent, toCheckoutPublic } from './present'
 import * as repo from './repository'
@@ -22,6 +22,9 @@ import type { CheckoutPublic } from './schemas'
 type D = Pick<Deps, 'db' | 'clock' | 'config' | 'payments' | 'wakeWorker'>
 
 export { RECONCILE_JOB }
+
+/** How long a buyer may take over 3-D Secure before the attempt is cancelled. */
+export const ABANDONED_AFTER_MS = 24 * 3_600_000
 
 export interface ReconcilePayload {
   checkout_id: string
@@ -49,7 +52,8 @@ export async function payOnStripe(deps: D, settings: StripeSettings, a: StripeAt
     return currentCheckout(deps, a.checkoutId)
   }
   const recorded = await recordOutcome(deps, { checkoutId: a.checkoutId, attempt: a.attempt }, outcome)
-  if (recorded.declined) throw new PaymentError(recorded.declined)
+  // A decline is the buyer's answer even when Stripe's webhook recorded it first (the session is open again).
+  if (outcome.kind === 'failed') throw new PaymentError(recorded.declined ?? outcome.message)
   return recorded.checkout ?? currentCheckout(deps, a.checkoutId)
 }
 
@@ -125,9 +129,9 @@ export async function recordOutcomeIn(tx: Executor, deps: D, target: OutcomeTarg
       status: 'open', payment_intent_id: outcome.intentId ?? row.payment_intent_id, stripe_customer_id: customer,
       payment_processor_metadata: JSON.stringify({ ...kept, ...(customer ? { customer_id: customer } : {}) }), modified_at: now,
     })
-    const visible = { ...reopened, status: statusAt(reopened, now) === 'expired' ? ('expired' as const) : reopened.status }
-    await emitCheckoutEvent(tx, deps, visible.status === 'expired' ? 'checkout.expired' : 'checkout.updated', visible, now, ctx)
-    return { checkout: await toCheckoutPublic({ ...deps, db: tx as never }, visible, ctx, now), acted: true, declined: outcome.message }
+    // Open again, or, past its expiry, expired (the expiry job marks it and sends checkout.expired).
+    await emitCheckoutEvent(tx, deps, 'checkout.updated', reopened, now, ctx)
+    return { checkout: await toCheckoutPublic({ ...deps, db: tx as never }, reopened, ctx, now), acted: true, declined: outcome.message }
   }
 }
 
@@ -140,11 +144,15 @@ export async function recordOutcomeIn(tx: Executor, deps: D, target: OutcomeTarg
 export async function reconcileStripeAttempt(deps: D, payload: ReconcilePayload): Promise<void> {
   const row = await repo.findCheckoutById(deps.db, payload.checkout_id)
   if (!row || row.status !== 'confirmed' || row.processor !== 'stripe' || row.payment_attempt !== payload.attempt) return
-  const settings = await processorSettingsFor(deps, row.organization_id)
-  if (settings.processor !== 'stripe') return
-  const outcome = row.payment_intent_id
+  const settings = await stripeSettingsOf(deps, row.organization_id)
+  if (!settings) return
+  let outcome = row.payment_intent_id
     ? await retrieveIntent(settings, deps.config.stripeApiUrl, row.payment_intent_id)
     : await confirmStripeAttempt(settings, deps.config.stripeApiUrl, payload.request)
+  // A buyer who left 3-D Secure open for a day is gone: the intent is cancelled (so it cannot succeed later
+  // with no session waiting for it) and the session opened again, to expire or be paid anew.
+  const abandoned = row.confirmed_at !== null && deps.clock.now().getTime() - row.confirmed_at.getTime() > ABANDONED_AFTER_MS
+  if (abandoned && outcome.kind === 'requires_action') outcome = await cancelIntent(settings, deps.config.stripeApiUrl, outcome.intentId)
   const recorded = await recordOutcome(deps, { checkoutId: row.id, attempt: payload.attempt }, outcome)
   // Still waiting for the buyer's 3-D Secure (or a slow method): look again later, until the job's attempts run out.
   if (recorded.acted && (outcome.kind === 'requires_action' || outcome.kind === 'processing')) {
@@ -170,8 +178,8 @@ export async function refreshWaitingIntent(deps: D, row: CheckoutRow): Promise<b
   if ((lastRefresh.get(row.id) ?? 0) > nowMs - REFRESH_EVERY_MS) return false
   if (lastRefresh.size >= REFRESH_MEMORY) lastRefresh.clear()
   lastRefresh.set(row.id, nowMs)
-  const settings = await processorSettingsFor(deps, row.organization_id)
-  if (settings.processor !== 'stripe') return false
+  const settings = await stripeSettingsOf(deps, row.organization_id)
+  if (!settings) return false
   let outcome: IntentOutcome
   try {
     outcome = await retrieveIntent(settings, deps.config.stripeApiUrl, row.payment_intent_id!)

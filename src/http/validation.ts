@@ -28,6 +28,18 @@ function quoteList(values: readonly unknown[]): string {
   return q.length <= 1 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`
 }
 
+/** A Stripe secret (secret or restricted key, webhook signing secret): never echoed in an error. */
+const SECRET_LIKE = /^(?:sk|rk)_(?:test|live)_|^whsec_/
+const REDACTED = '**********'
+
+/** The input an error shows, with anything that looks like a secret masked (deep, for echoed objects). */
+function shown(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return SECRET_LIKE.test(v) ? REDACTED : v
+  if (v === null || typeof v !== 'object' || depth > 8) return v
+  if (Array.isArray(v)) return v.map((x) => shown(x, depth + 1))
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shown(x, depth + 1)]))
+}
+
 /**
  * Zod issues → pydantic-style issues, so a 422 from Kassa reads like one from Polar
  * (`{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}`).
@@ -47,13 +59,14 @@ export function toValidationIssues(error: z.ZodError, location: Location, root: 
       // One issue per extra key, with that key's value only (pydantic's `extra_forbidden`): never the whole
       // object, which may hold a secret sent alongside (a Stripe key in the payment settings).
       for (const key of issue.keys) {
-        const input = valueAt(root, [...path, key])
+        const input = shown(valueAt(root, [...path, key]))
         out.push({ loc: [...loc, key], msg: 'Extra inputs are not permitted', type: 'extra_forbidden', ...(input !== undefined ? { input } : {}) })
       }
       continue
     }
     const input = valueAt(root, path)
-    out.push({ loc, ...describe(issue, input), ...(input !== undefined ? { input } : {}) })
+    const masked = shown(input)
+    out.push({ loc, ...describe(issue, input), ...(masked !== undefined ? { input: masked } : {}) })
   }
   return out
 }

@@ -6,7 +6,7 @@ import { isoOrNull } from '../http/schemas'
 import { openSecret, parseEncryptionKey, sealSecret, SecretBoxError } from '../lib/secret-box'
 import { anySealedSecrets, findPaymentSettings, findPaymentSettingsForUpdate, upsertPaymentSettings, type PaymentSettingsRow } from './repository'
 import { STRIPE_WEBHOOK_EVENTS, type PaymentSettings, type PaymentSettingsUpdate } from './schemas'
-import type { ProcessorSettings } from './types'
+import type { ProcessorSettings, StripeSettings } from './types'
 
 export type { ProcessorSettings, StripeSettings } from './types'
 
@@ -24,8 +24,8 @@ export function defaultProcessorSettings(config: D['config']): ProcessorSettings
 export const secretAad = (organizationId: string, field: 'secret_key' | 'webhook_secret') => `kassa:payment-settings:${organizationId}:${field}`
 
 /** Opens a stored row's secrets; a missing or wrong ENCRYPTION_KEY is a 503 for this organization, never the keys' absence. */
-export function settingsFromRow(config: D['config'], row: PaymentSettingsRow): ProcessorSettings {
-  if (row.processor === 'sandbox') return { processor: 'sandbox', livemode: false }
+export function settingsFromRow(config: D['config'], row: PaymentSettingsRow, opts: { evenIfSandbox?: boolean } = {}): ProcessorSettings {
+  if (row.processor === 'sandbox' && !opts.evenIfSandbox) return { processor: 'sandbox', livemode: false }
   if (!row.stripe_secret_key_sealed || !row.stripe_publishable_key) return defaultProcessorSettings(config)
   if (!config.encryptionKey) throw new PaymentsUnavailable('Payments are unavailable: this install has no ENCRYPTION_KEY to open the stored Stripe keys.')
   try {
@@ -51,6 +51,18 @@ export function settingsFromRow(config: D['config'], row: PaymentSettingsRow): P
 export async function processorSettingsFor(deps: D, organizationId: string, db: Executor = deps.db): Promise<ProcessorSettings> {
   const row = await findPaymentSettings(db, organizationId)
   return row ? settingsFromRow(deps.config, row) : defaultProcessorSettings(deps.config)
+}
+
+/**
+ * The Stripe account of a payment already made on Stripe, whatever the organization pays with now: a
+ * session confirmed on Stripe before the organization switched to the sandbox still settles, is
+ * reconciled, and hears Stripe's webhooks (switching to the sandbox keeps the stored keys). Null when no
+ * Stripe keys are known (then nothing can be asked of Stripe).
+ */
+export async function stripeSettingsOf(deps: D, organizationId: string, db: Executor = deps.db): Promise<StripeSettings | null> {
+  const row = await findPaymentSettings(db, organizationId)
+  const settings = row ? settingsFromRow(deps.config, row, { evenIfSandbox: true }) : defaultProcessorSettings(deps.config)
+  return settings.processor === 'stripe' ? settings : null
 }
 
 // ---- The settings API (GET/PUT /v1/organizations/{id}/payment-settings) ----

@@ -72,17 +72,26 @@ export function intentOutcome(intent: Stripe.PaymentIntent | Stripe.SetupIntent)
 /** Stripe's message as Stripe wrote it (the library prefixes the request id: `[req_…] Your card was declined.`). */
 const stripeMessage = (err: InstanceType<typeof Stripe.errors.StripeError>) => ((err.raw as { message?: string } | undefined)?.message ?? err.message).replace(/^\[req_[A-Za-z0-9]+\]\s*/, '')
 
+/** The buyer-facing answer when the merchant's Stripe key is revoked or lacks a permission (the operator sees Stripe's own in the log). */
+export const MERCHANT_STRIPE_PROBLEM = 'This shop cannot take payments right now. You have not been charged.'
+
+/**
+ * What a Stripe error says about the attempt. A decline, a refused token, or a request Stripe will never
+ * accept (an amount below its minimum, an unsupported currency, a revoked or under-permitted key) is final:
+ * the attempt failed and the buyer may try again. Only a failure to get an answer (no connection, Stripe's
+ * 5xx, rate limiting, an idempotency clash with a request still running) leaves the outcome unknown.
+ */
 function outcomeOfError(err: unknown): IntentOutcome {
-  if (err instanceof Stripe.errors.StripeCardError || (err instanceof Stripe.errors.StripeError && err.type === 'StripeInvalidRequestError' && (err.raw as { payment_intent?: unknown; setup_intent?: unknown } | undefined)?.payment_intent)) {
-    const raw = err.raw as { payment_intent?: { id: string }; setup_intent?: { id: string } } | undefined
-    return { kind: 'failed', intentId: raw?.payment_intent?.id ?? raw?.setup_intent?.id ?? null, message: stripeMessage(err), code: err.decline_code ?? err.code ?? null }
+  if (!(err instanceof Stripe.errors.StripeError)) throw err
+  const raw = err.raw as { payment_intent?: { id: string }; setup_intent?: { id: string } } | undefined
+  const intentId = raw?.payment_intent?.id ?? raw?.setup_intent?.id ?? null
+  if (err instanceof Stripe.errors.StripeCardError || err instanceof Stripe.errors.StripeInvalidRequestError) {
+    return { kind: 'failed', intentId, message: stripeMessage(err), code: err.decline_code ?? err.code ?? null }
   }
-  if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'confirmation_token') {
-    // a used, expired or unknown token: the buyer enters the card again
-    return { kind: 'failed', intentId: null, message: stripeMessage(err), code: err.code ?? null }
+  if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
+    return { kind: 'failed', intentId, message: MERCHANT_STRIPE_PROBLEM, code: err.type }
   }
-  if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${err.message}`)
-  throw err
+  throw new StripeUnavailable(`${err.type}: ${stripeMessage(err)}`)
 }
 
 /** Stripe metadata values are strings of at most 500 characters; keys at most 40. */
@@ -117,10 +126,12 @@ export async function confirmStripeAttempt(settings: StripeSettings, apiUrl: str
   } catch (err) {
     if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing' && a.customer.stripeId) {
       // the stored customer is gone (deleted in Stripe's dashboard): make a new one
-      customerId = await ensureCustomer(stripe, { ...a, customer: { ...a.customer, stripeId: null } })
-    } else if (err instanceof Stripe.errors.StripeError) {
-      throw new StripeUnavailable(`${err.type}: ${err.message}`)
-    } else throw err
+      try {
+        customerId = await ensureCustomer(stripe, { ...a, customer: { ...a.customer, stripeId: null } })
+      } catch (again) {
+        return { ...outcomeOfError(again), customerId: null }
+      }
+    } else return { ...outcomeOfError(err), customerId: null }
   }
   const common = {
     automatic_payment_methods: { enabled: true },
@@ -152,7 +163,28 @@ export async function retrieveIntent(settings: StripeSettings, apiUrl: string | 
       : await stripe.paymentIntents.retrieve(intentId, { expand: ['payment_method'] })
     return intentOutcome(intent)
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${err.message}`)
+    // Not knowing an intent Kassa made (keys of another account now, a revoked key) says nothing about the
+    // payment: never a reason to open the session for a second payment. Reconciliation keeps asking and logs it.
+    if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${stripeMessage(err)}`)
+    throw err
+  }
+}
+
+/**
+ * Cancels an intent its buyer never finished (3-D Secure left open), so it can no longer succeed behind the
+ * session's back; answers its state after (a `succeeded` one, if the buyer finished meanwhile, stays so).
+ */
+export async function cancelIntent(settings: StripeSettings, apiUrl: string | undefined, intentId: string): Promise<IntentOutcome> {
+  const stripe = client(settings, apiUrl)
+  try {
+    const intent = intentId.startsWith('seti_')
+      ? await stripe.setupIntents.cancel(intentId, { cancellation_reason: 'abandoned' })
+      : await stripe.paymentIntents.cancel(intentId, { cancellation_reason: 'abandoned' })
+    return intentOutcome(intent)
+  } catch (err) {
+    // "cannot cancel … status of succeeded": the buyer finished after all; the intent says how
+    if (err instanceof Stripe.errors.StripeInvalidRequestError) return retrieveIntent(settings, apiUrl, intentId)
+    if (err instanceof Stripe.errors.StripeError) throw new StripeUnavailable(`${err.type}: ${stripeMessage(err)}`)
     throw err
   }
 }

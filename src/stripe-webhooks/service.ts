@@ -8,7 +8,7 @@ import { findOrderByStripePayment } from '../orders/repository'
 import { recordDispute, recordProcessorRefund } from '../orders/service'
 import { intentOutcome } from '../payments/stripe'
 import { stripeClient } from '../payments/stripe-client'
-import { processorSettingsFor } from '../payment-settings/service'
+import { stripeSettingsOf } from '../payment-settings/service'
 import { findCheckoutById } from '../checkouts/repository'
 import { insertEventOnce } from './repository'
 
@@ -47,8 +47,9 @@ export type StripeWebhookResult = { received: true; handled: boolean; duplicate?
 
 export async function handleStripeWebhook(deps: D, organizationId: string, rawBody: Buffer | undefined, signature: string | undefined): Promise<StripeWebhookResult> {
   if (!isUuid(organizationId) || !(await findOrganizationById(deps.db, organizationId))) throw new ResourceNotFound()
-  const settings = await processorSettingsFor(deps, organizationId)
-  if (settings.processor !== 'stripe' || !settings.webhookSecret) throw new BadRequest('Stripe webhooks are not set up for this organization: set its webhook signing secret in the payment settings.')
+  // The organization's Stripe account even when it pays with the sandbox now: payments made before the switch still report in.
+  const settings = await stripeSettingsOf(deps, organizationId)
+  if (!settings || !settings.webhookSecret) throw new BadRequest('Stripe webhooks are not set up for this organization: set its webhook signing secret in the payment settings.')
   if (!rawBody || !signature) throw new BadRequest('Missing Stripe-Signature header or body.')
   let event: Stripe.Event
   try {
@@ -73,6 +74,7 @@ export async function handleStripeWebhook(deps: D, organizationId: string, rawBo
       case 'setup_intent.succeeded':
       case 'setup_intent.setup_failed': {
         const intent = event.data.object
+        if (!intent || typeof intent !== 'object') return { received: true, handled: false }
         const { checkout_id: checkoutId, attempt, organization_id: org } = intent.metadata ?? {}
         if (!checkoutId || !isUuid(checkoutId) || org !== organizationId) return { received: true, handled: false }
         const recorded = await recordOutcomeIn(tx, deps, { checkoutId, attempt: attempt && /^\d+$/.test(attempt) ? Number(attempt) : null, organizationId }, intentOutcome(intent))
@@ -81,6 +83,7 @@ export async function handleStripeWebhook(deps: D, organizationId: string, rawBo
       }
       case 'charge.refunded': {
         const charge = event.data.object
+        if (!charge || typeof charge !== 'object') return { received: true, handled: false }
         const order = await orderOf(tx, organizationId, charge.payment_intent, charge.id, charge.metadata)
         if (!order) return { received: true, handled: false }
         return { received: true, handled: (await recordProcessorRefund(tx, order, charge.amount_refunded, now)) !== null }
@@ -89,6 +92,7 @@ export async function handleStripeWebhook(deps: D, organizationId: string, rawBo
       case 'charge.dispute.updated':
       case 'charge.dispute.closed': {
         const dispute = event.data.object
+        if (!dispute || typeof dispute !== 'object') return { received: true, handled: false }
         const order = await orderOf(tx, organizationId, dispute.payment_intent, dispute.charge, null)
         if (!order) return { received: true, handled: false }
         const d = { id: dispute.id, status: dispute.status, amount: dispute.amount, reason: dispute.reason ?? null, createdAt: new Date(dispute.created * 1000) }
