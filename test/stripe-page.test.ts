@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { t } from '../src/checkout-page/i18n/index'
 import { createOrg, createTestApp, polarClient } from './helpers'
 import { startFakeStripe } from './fake-stripe'
+import { stripeClient } from '../src/payments/stripe-client'
 
 /*
  * The hosted page of an organization on Stripe (here: the install's default STRIPE_* keys) renders Stripe's
@@ -63,6 +64,39 @@ describe('the hosted page on Stripe', async () => {
     const r = await page([once.id], {}, 'de')
     expect(r.body).toContain(`<noscript><p class="alert">${t('de', 'card_needs_js')}</p></noscript>`)
     expect(r.body).toContain(JSON.stringify(t('de', 'stripe_unavailable')).slice(1, -1))
+  })
+
+  it('a confirmed session waiting on 3-D Secure: "Complete verification" with Stripe.js and the Stripe policy; settled intents are not offered', async () => {
+    const org = await createOrg(stripeCtx)
+    const polar = await polarClient(stripeCtx.app, org.token)
+    const once = await polar.products.create({ name: 'Kit', prices: [{ amountType: 'fixed', priceAmount: 2000 }] })
+    const { clientSecret } = await polar.checkouts.create({ products: [once.id] })
+    const stripe = stripeClient(SK, { apiUrl: fake.url })
+    const tok = (await stripe.testHelpers.confirmationTokens.create({ payment_method: 'pm_card_threeDSecure2Required' })).id
+    const res = await stripeCtx.app.inject({ method: 'POST', url: `/v1/checkouts/client/${clientSecret}/confirm`, payload: { customer_email: 'ada@example.com', confirmation_token_id: tok, locale: 'de' } })
+    expect(res.statusCode).toBe(200)
+    const meta = res.json().payment_processor_metadata as Record<string, string>
+    expect(meta.intent_status).toBe('requires_action')
+    const r = await stripeCtx.app.inject({ method: 'GET', url: `/checkout/${clientSecret}` })
+    expect(r.statusCode).toBe(200)
+    const nonce = nonceOf(r.body)
+    expect(r.body).toContain(`<button type="button" class="pay" id="k-verify"><span class="spin" aria-hidden="true"></span><span>${t('de', 'complete_verification')}</span></button>`)
+    expect(r.body).toContain(`<noscript><p class="alert">${t('de', 'card_needs_js')}</p></noscript>`)
+    expect(r.body).toContain(`<script src="https://js.stripe.com/v3/" nonce="${nonce}"></script><script nonce="${nonce}">`)
+    expect(r.body).toContain('data-poll="1"')
+    expect(r.body).not.toContain('class="spin" aria-hidden="true"></p>')
+    const next = JSON.parse(/<script type="application\/json" id="k-next">(.*?)<\/script>/.exec(r.body)![1]!) as Record<string, unknown>
+    expect(next).toMatchObject({ publishable_key: PK, intent_client_secret: meta.intent_client_secret, locale: 'de' })
+    expect(r.body).not.toContain('sk_test_')
+    expect(r.headers['content-security-policy']).toContain(`script-src 'nonce-${nonce}' https://js.stripe.com https://*.js.stripe.com;`)
+    expect(r.headers['content-security-policy']).toContain('frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;')
+
+    // Completed at the bank: the page is the confirmation, without Stripe.js.
+    fake.completeNextAction(meta.intent_client_secret!.split('_secret_')[0]!, 'succeed')
+    await polar.checkouts.clientGet({ clientSecret })
+    const done = await stripeCtx.app.inject({ method: 'GET', url: `/checkout/${clientSecret}` })
+    expect(done.body).not.toContain('id="k-verify"')
+    expect(done.body).not.toContain('stripe.com')
   })
 
   it('a sandbox page keeps the sandbox card, no Stripe.js and the same policy as before', async () => {

@@ -327,7 +327,7 @@ export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: Fo
     something_wrong: t(locale, 'something_wrong'),
     fix_errors: t(locale, 'fix_errors'),
     amount_error: amountError(c, locale),
-    ...(opts.stripe ? { stripe_unavailable: t(locale, 'stripe_unavailable') } : {}),
+    ...(opts.stripe ? { stripe_unavailable: t(locale, 'stripe_unavailable'), verification_failed: t(locale, 'verification_failed') } : {}),
   }
   return layout(ctx, `${c.product?.name ?? t(locale, 'checkout')} · ${c.organization.name}`, html`${body}<script type="application/json" id="k-msgs">${json(messages)}</script>`, {
     script: opts.script,
@@ -337,14 +337,25 @@ export function renderCheckoutPage(c: CheckoutPublic, ctx: PageContext, form: Fo
   })
 }
 
-export function renderProcessing(c: CheckoutPublic, ctx: PageContext, script: string): string {
+/** A Stripe session whose intent waits on the buyer (3-D Secure): what the page needs to run `stripe.handleNextAction`. */
+export interface NextAction {
+  publishableKey: string
+  clientSecret: string
+}
+
+/**
+ * The page of a confirmed session, polling until it settles. `next`: the buyer left 3-D Secure unfinished (a reload,
+ * a closed prompt); a "Complete verification" button runs it again with Stripe.js (loaded on this page then).
+ */
+export function renderProcessing(c: CheckoutPublic, ctx: PageContext, script: string, next?: NextAction): string {
   const { locale } = ctx
-  return layout(
-    ctx,
-    t(locale, 'processing'),
-    html`<main class="center"><div class="card" role="status" aria-live="polite"><p class="spin" aria-hidden="true"></p><h1>${t(locale, 'processing')}</h1><p>${t(locale, 'processing_text')}</p><noscript><meta http-equiv="refresh" content="2"></noscript></div></main>`,
-    { script, bodyAttrs: html` data-secret="${c.client_secret}" data-poll="1"` },
-  )
+  const body = next
+    ? html`<main class="center"><div class="card" id="k-verify-card" aria-live="polite"><h1 id="k-state-title">${t(locale, 'verification_title')}</h1><p id="k-state-text">${t(locale, 'verification_text')}</p><p class="alert" id="k-verify-error" role="alert"></p><button type="button" class="pay" id="k-verify"><span class="spin" aria-hidden="true"></span><span>${t(locale, 'complete_verification')}</span></button><noscript><p class="alert">${t(locale, 'card_needs_js')}</p></noscript></div></main><script type="application/json" id="k-next">${json({
+        publishable_key: next.publishableKey, intent_client_secret: next.clientSecret, locale: locale === 'pt-PT' ? 'pt' : locale,
+        msgs: { processing: t(locale, 'processing'), processing_text: t(locale, 'processing_text'), something_wrong: t(locale, 'something_wrong'), verification_failed: t(locale, 'verification_failed'), stripe_unavailable: t(locale, 'stripe_unavailable') },
+      })}</script>`
+    : html`<main class="center"><div class="card" role="status" aria-live="polite"><p class="spin" aria-hidden="true"></p><h1>${t(locale, 'processing')}</h1><p>${t(locale, 'processing_text')}</p><noscript><meta http-equiv="refresh" content="2"></noscript></div></main>`
+  return layout(ctx, t(locale, next ? 'verification_title' : 'processing'), body, { script, ...(next ? { scriptSrc: STRIPE_JS_URL } : {}), bodyAttrs: html` data-secret="${c.client_secret}" data-poll="1"` })
 }
 
 export interface ConfirmationDetails {

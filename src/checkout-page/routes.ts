@@ -16,10 +16,11 @@ import { matchAcceptLanguage, matchLocale, type Locale } from '../lib/locales'
 import { formErrors, parseCheckoutForm } from './form'
 import { pageHeaders } from './html'
 import { t } from './i18n/index'
-import { pageQuery, renderCheckoutPage, renderConfirmation, renderMessage, renderProcessing, type FormState, type PageContext } from './render'
+import { pageQuery, renderCheckoutPage, renderConfirmation, renderMessage, renderProcessing, type FormState, type NextAction, type PageContext } from './render'
 import { SCRIPT } from './script'
 import { CSS } from './styles'
 import type { LinkForVisit } from '../checkout-links/service'
+import type { CheckoutPublic } from '../checkouts/schemas'
 import { loadPageState, submitCheckoutForm } from './service'
 
 type Query = Record<string, string | string[] | undefined>
@@ -45,6 +46,17 @@ function pageContext(req: FastifyRequest, sessionLocale?: string | null, embedOr
 /** `stripe`: the page loads Stripe.js (a Stripe session's checkout form), and its policy allows it. */
 function send(reply: FastifyReply, status: number, ctx: PageContext, body: string, opts: { secret?: boolean; stripe?: boolean } = {}) {
   return reply.status(status).headers(pageHeaders({ nonce: ctx.nonce, secretInUrl: opts.secret, personal: opts.secret, frameAncestor: ctx.embedOrigin, ...(opts.stripe ? { stripe: true } : {}) })).send(body)
+}
+
+/**
+ * A Stripe session whose buyer has 3-D Secure to finish (the page was reloaded, or the prompt closed, while it waited);
+ * `payment_processor` says "stripe" on sandbox sessions too (Polar's literal), so the intent's own fields decide.
+ */
+function nextAction(c: CheckoutPublic): NextAction | undefined {
+  const m = c.payment_processor_metadata
+  return m.intent_status === 'requires_action' && m.intent_client_secret && m.publishable_key
+    ? { publishableKey: m.publishable_key, clientSecret: m.intent_client_secret }
+    : undefined
 }
 
 export function sendNotAvailable(reply: FastifyReply, ctx: PageContext, organizationName?: string) {
@@ -235,8 +247,10 @@ export const checkoutPageRoutes: FastifyPluginAsync<{ deps: Deps; frontDoor?: Fr
     switch (state.kind) {
       case 'succeeded':
         return send(reply, 200, ctx, renderConfirmation(checkout, ctx, { orderId: state.orderId, trialEnd: state.trialEnd }), { secret: true })
-      case 'confirmed':
-        return send(reply, 200, ctx, renderProcessing(checkout, ctx, SCRIPT), { secret: true })
+      case 'confirmed': {
+        const next = nextAction(checkout)
+        return send(reply, 200, ctx, renderProcessing(checkout, ctx, SCRIPT, next), { secret: true, stripe: Boolean(next) })
+      }
       case 'expired':
       case 'failed': {
         const expired = state.kind === 'expired'

@@ -12,6 +12,8 @@
  * script) the card is Stripe's Payment Element, and paying is Polar's flow: `elements.submit()`, a
  * ConfirmationToken from `stripe.createConfirmationToken`, then confirm with its id; when the intent asks for
  * 3-D Secure (`intent_status: requires_action`), `stripe.handleNextAction` before waiting for the session to settle.
+ * Failed (the session is open again), the form can pay again. The page of a confirmed session whose 3-D Secure was left
+ * unfinished (`#k-next`: a reload, a closed prompt) offers a button that runs `handleNextAction` again, and polls meanwhile.
  */
 export const SCRIPT = String.raw`(function(){
 var d=document,b=d.body,secret=b.getAttribute('data-secret'),eo=b.getAttribute('data-embed-origin');
@@ -22,7 +24,9 @@ if(eo){var cl=d.getElementById('k-close');if(cl)cl.addEventListener('click',func
 if(!secret)return;
 var api='/v1/checkouts/client/'+secret,page=location.pathname+location.search;
 var lang=d.getElementById('k-locale');if(lang)lang.addEventListener('change',function(){lang.form.submit()});
-if(b.getAttribute('data-poll')){post('confirmed');poll();return}
+// A session that opens again while this page waits (3-D Secure failed) is paid again on the form; a failure shown here goes with it.
+if(b.getAttribute('data-poll')){post('confirmed');var nx=d.getElementById('k-next');if(nx)verify(JSON.parse(nx.textContent));
+ poll(function(){var m=d.getElementById('k-verify-error');try{if(m&&m.textContent)sessionStorage.setItem('k-failed-'+secret,m.textContent)}catch(e){}location.reload()});return}
 var form=d.getElementById('k-form');if(!form)return;
 var msgs=JSON.parse(d.getElementById('k-msgs').textContent),cur=b.getAttribute('data-currency').toUpperCase();
 var digits=new Intl.NumberFormat('en',{style:'currency',currency:cur}).resolvedOptions().maximumFractionDigits;
@@ -36,7 +40,9 @@ function dark(){var th=d.documentElement.getAttribute('data-theme');return th?th
 function appearance(){var cs=getComputedStyle(b);function c(n){return cs.getPropertyValue(n).trim()}
  return{theme:dark()?'night':'stripe',variables:{colorPrimary:c('--accent'),colorBackground:c('--card'),colorText:c('--fg'),colorDanger:c('--err'),fontFamily:cs.fontFamily,borderRadius:'8px'}}}
 function cardErr(m){var e=$('card_number-err');if(e)e.textContent=m;else $('k-form-error').textContent=m}
-function stripeError(e){cardErr(e&&e.message||msgs.something_wrong)}
+// The bank refused 3-D Secure: said in the buyer's language (Stripe's message is about the API, not them).
+function failure(e,m){return e&&/authentication_failure$/.test(e.code||'')?m.verification_failed:e&&e.message||m.something_wrong}
+function stripeError(e){cardErr(failure(e,msgs))}
 function mountStripe(){var o=sopts();if(!o)return;
  if(typeof Stripe!=='function'){sfail=true;cardErr(msgs.stripe_unavailable);return}
  try{var l=b.getAttribute('data-locale');stripe=stripe||Stripe(o.publishable_key,{locale:l==='pt-PT'?'pt':l});var x=eopts(o);x.appearance=appearance();elements=stripe.elements(x);pe=elements.create('payment');pe.mount('#k-payment-element');sfail=false}
@@ -111,6 +117,7 @@ function confirm(){clearErrors();var errs=[],mail=(v('customer_email')||'').trim
   busy(false);if(r.status===422)showIssues(j.detail||[]);else if(r.status===400){$('k-form-error').textContent=pe&&j.detail?j.detail:msgs.card_declined;var c=el('card_number');c?c.focus():pe&&pe.focus()}else if(r.status===410||r.status===403)location.reload();else $('k-form-error').textContent=msgs.something_wrong})
  })}).catch(function(){busy(false);$('k-form-error').textContent=msgs.something_wrong})}
 mountStripe();
+try{var failed=sessionStorage.getItem('k-failed-'+secret);if(failed){sessionStorage.removeItem('k-failed-'+secret);cardErr(failed)}}catch(e){}
 // Enter in a field submits with the form's first submit button (Apply): Enter in the code field applies it, elsewhere it pays.
 var enter=null;form.addEventListener('keydown',function(e){if(e.key==='Enter'&&e.target.tagName==='INPUT'){enter=e.target.name;setTimeout(function(){enter=null},0)}});
 form.addEventListener('submit',function(e){var s=e.submitter,act=enter?(enter==='discount_code'?'apply_discount':'pay'):s&&s.value;enter=null;e.preventDefault();
@@ -124,6 +131,15 @@ function poll(reopened){fetch(api,{cache:'no-store'}).then(function(r){return r.
  if(c.status==='failed'||c.status==='expired'){location.reload();return}
  if(c.status==='open'&&reopened){reopened();return}
  setTimeout(function(){poll(reopened)},700)}).catch(function(){setTimeout(function(){poll(reopened)},1500)})}
+// The page of a confirmed session whose buyer left 3-D Secure unfinished (a reload, a closed prompt): its button runs it again.
+function verify(o){var btn=d.getElementById('k-verify'),er=d.getElementById('k-verify-error'),st=null;
+ function wait(on){btn.disabled=on;btn.classList.toggle('busy',on);btn.setAttribute('aria-busy',on?'true':'false')}
+ btn.addEventListener('click',function(){er.textContent='';
+  try{st=st||Stripe(o.publishable_key,{locale:o.locale})}catch(e){er.textContent=o.msgs.stripe_unavailable;return}
+  wait(true);st.handleNextAction({clientSecret:o.intent_client_secret}).then(function(x){
+   if(x.error){wait(false);er.textContent=failure(x.error,o.msgs);return}
+   btn.hidden=true;d.getElementById('k-state-title').textContent=o.msgs.processing;d.getElementById('k-state-text').textContent=o.msgs.processing_text})
+  .catch(function(){wait(false);er.textContent=o.msgs.something_wrong})})}
 // Kassa's own confirmation page stays in the overlay (embedded, same theme); the merchant's success_url is
 // for the embedding page to open (redirect: true), as Polar's embed does.
 function succeeded(c){var u=c.success_url,own=u.indexOf(c.url)===0;

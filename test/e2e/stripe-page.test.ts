@@ -229,6 +229,77 @@ describe.skipIf(skipBrowserTests)('hosted checkout page on Stripe in a browser',
     await page.waitForURL(`${stripeApp.base}/checkout/${s.secret}/confirmation`, { timeout: 15_000 })
   })
 
+  it('3-D Secure failed: the refusal is said in the buyer\'s language, the form is usable once the session is open again, 4242 then pays', async () => {
+    const s = await session(stripeApp)
+    const page = await open()
+    await page.goto(s.url)
+    await fillAndPay(page, '4000 0027 6000 3184')
+    await page.locator('#stand-in-3ds').waitFor({ state: 'visible' })
+    await page.getByRole('button', { name: 'Fail' }).click()
+    const shown = await until(async () => norm(await page.locator('#card_number-err').innerText()), (v) => v !== '', 'the verification error')
+    expect(shown, 'the bank refused: said in the buyer\'s words, not Stripe\'s API message').toBe(norm(t('en', 'verification_failed')))
+    await until(() => page.isEnabled('#k-pay'), (v) => v, 'the pay button usable again', 10_000)
+    expect(await statusOf(s.polar, s.secret)).toBe('open')
+    expect(norm(await page.locator('#k-pay-label').innerText())).not.toBe(norm(t('en', 'processing')))
+
+    await page.fill('#stand-in-card', '4242 4242 4242 4242')
+    await page.click('#k-pay')
+    await page.waitForURL(`${stripeApp.base}/checkout/${s.secret}/confirmation`, { timeout: 10_000 })
+    expect(confirms).toHaveLength(2)
+  })
+
+  /** Pays with the 3-D Secure card, then reloads while the bank's prompt is open: the page of the confirmed session. */
+  async function reloadDuring3ds(locale = 'en') {
+    const s = await session(stripeApp)
+    const page = await open()
+    await page.goto(`${s.url}?locale=${locale}`)
+    await fillAndPay(page, '4000 0027 6000 3184')
+    await page.locator('#stand-in-3ds').waitFor({ state: 'visible' })
+    const res = await page.reload()
+    return { s, page, res: res! }
+  }
+
+  it('reload during 3-D Secure: a "Complete verification" button (Stripe.js, the Stripe policy) runs it again; completing it pays', async () => {
+    const { s, page, res } = await reloadDuring3ds('fr')
+    expect(res.status()).toBe(200)
+    const csp = String(res.headers()['content-security-policy'])
+    expect(csp).toContain(' https://js.stripe.com https://*.js.stripe.com;')
+    expect(csp).toContain("connect-src 'self' https://api.stripe.com;")
+    expect(csp).toContain('frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;')
+    expect(await statusOf(s.polar, s.secret)).toBe('confirmed')
+    expect(norm(await page.locator('h1').innerText())).toBe(norm(t('fr', 'verification_title')))
+    expect(await page.locator('#stand-in-3ds').count(), 'the prompt went with the reload').toBe(0)
+    expect(await page.locator('p.spin').count(), 'no spinner to wait on').toBe(0)
+    const button = page.getByRole('button', { name: t('fr', 'complete_verification') })
+    expect(await button.isEnabled()).toBe(true)
+    await sleep(300)
+    expect(page.url(), 'the page waits for the buyer').toBe(`${s.url}?locale=fr`)
+
+    await button.click()
+    await page.locator('#stand-in-3ds').waitFor({ state: 'visible' })
+    const seen = await inPage<{ keys: string[]; init: { locale: string }; nextAction: string }>(page, 'window.__standIn')
+    expect(seen.keys).toEqual([PK])
+    expect(seen.init.locale).toBe('fr')
+    const pub = await s.polar.checkouts.clientGet({ clientSecret: s.secret })
+    expect(seen.nextAction).toBe(pub.paymentProcessorMetadata.intent_client_secret)
+    await page.getByRole('button', { name: 'Complete' }).click()
+    await page.waitForURL(`${stripeApp.base}/checkout/${s.secret}/confirmation`, { timeout: 15_000 })
+    expect(norm(await page.locator('h1').innerText())).toBe(norm(t('fr', 'thank_you')))
+  })
+
+  it('reload during 3-D Secure, then failed: back to the form with the reason; paying again with 4242 works', async () => {
+    const { s, page } = await reloadDuring3ds()
+    await page.getByRole('button', { name: t('en', 'complete_verification') }).click()
+    await page.getByRole('button', { name: 'Fail' }).click()
+    await page.locator('#stand-in-card').waitFor({ state: 'visible', timeout: 10_000 })
+    expect(await statusOf(s.polar, s.secret)).toBe('open')
+    expect(norm(await page.locator('#card_number-err').innerText())).toBe(norm(t('en', 'verification_failed')))
+    await page.fill('#customer_email', 'ada@example.com')
+    await page.fill('#stand-in-card', '4242 4242 4242 4242')
+    await page.click('#k-pay')
+    await page.waitForURL(`${stripeApp.base}/checkout/${s.secret}/confirmation`, { timeout: 10_000 })
+  })
+
   it('Stripe.js cannot be loaded: the buyer is told, in their language, and nothing is sent', async () => {
     const s = await session(stripeApp)
     const page = await open({ stripeJs: 'unreachable', allow: /ERR_CONNECTION_REFUSED|Failed to load resource/ })
