@@ -154,6 +154,30 @@ export interface DB {
   link_visit_counts: LinkVisitCountsTable
   organization_payment_settings: OrganizationPaymentSettingsTable
   stripe_events: StripeEventsTable
+  refunds: RefundsTable
+}
+
+/** Polar's refunds: made through the processor (POST /v1/refunds/) or recorded from it (Stripe's `charge.refunded`). */
+export interface RefundsTable {
+  id: string
+  organization_id: string
+  order_id: string
+  subscription_id: string | null
+  customer_id: string
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled'
+  reason: string
+  amount: number
+  tax_amount: Generated<number>
+  currency: string
+  comment: string | null
+  metadata: Json<Metadata>
+  revoke_benefits: Generated<boolean>
+  processor: Generated<string>
+  /** The processor's id of the refund (Stripe `re_…`); unique per organization. */
+  processor_refund_id: string | null
+  failure_reason: string | null
+  created_at: Timestamp
+  modified_at: Timestamp | null
 }
 
 /** An organization's processor and Stripe keys; secrets sealed with ENCRYPTION_KEY (lib/secret-box.ts). */
@@ -322,6 +346,17 @@ export interface SubscriptionsTable {
   started_at: Timestamp | null
   /** The saved payment method renewals charge off-session (Stripe `pm_…`), null for the sandbox. */
   payment_method_id: string | null
+  cancel_at_period_end: Generated<boolean>
+  canceled_at: Timestamp | null
+  ends_at: Timestamp | null
+  ended_at: Timestamp | null
+  past_due_at: Timestamp | null
+  customer_cancellation_reason: string | null
+  customer_cancellation_comment: string | null
+  /** Failed renewal charges in a row; 0 once a renewal is paid. */
+  renewal_failures: Generated<number>
+  /** When a failed renewal is tried again (dunning); null when none is due. */
+  next_renewal_attempt_at: Timestamp | null
   metadata: Json<Metadata>
   custom_field_data: Json<Record<string, string | number | boolean | null>>
   created_at: Timestamp
@@ -362,6 +397,8 @@ export interface OrdersTable {
   dispute_amount: number | null
   dispute_reason: string | null
   disputed_at: Timestamp | null
+  next_payment_attempt_at: Timestamp | null
+  payment_failures: Generated<number>
   created_at: Timestamp
   modified_at: Timestamp | null
 }

@@ -12,6 +12,7 @@ import * as linkVisitCounts from './2026-12-04T1300-create-link-visit-counts'
 import * as jobsConcurrencyKey from './2026-12-04T1400-jobs-concurrency-key'
 import * as linkConfigNotify from './2026-12-04T1500-link-config-notify'
 import * as stripePayments from './2026-12-05T1000-stripe-payments'
+import * as subscriptionLifecycle from './2026-12-05T1100-subscription-lifecycle'
 
 // Listed here rather than read from the folder, so the migrations travel with the bundle and
 // their order is reviewed like code. Names sort by date.
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T1400-jobs-concurrency-key': jobsConcurrencyKey,
   '2026-12-04T1500-link-config-notify': linkConfigNotify,
   '2026-12-05T1000-stripe-payments': stripePayments,
+  '2026-12-05T1100-subscription-lifecycle': subscriptionLifecycle,
 }
