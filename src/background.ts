@@ -2,6 +2,7 @@ import { checkoutJobHandlers, EXPIRE_JOB, PRUNE_CHECKOUTS_JOB, RECONCILE_SWEEP_J
 import type { Deps } from './deps'
 import { startWorker, type JobLog, type WorkerOptions, type Worker } from './jobs/worker'
 import { PRUNE_RATE_LIMITS_JOB, rateLimitJobHandlers } from './rate-limit/jobs'
+import { renewalJobHandlers, SCHEDULE_RENEWALS_JOB } from './renewals/service'
 import { DELIVER_JOB, PRUNE_WEBHOOKS_JOB, webhookJobHandlers, webhookRetry } from './webhooks/jobs'
 
 export const PAYMENTS_LANE = 'payments'
@@ -16,7 +17,7 @@ export const DELIVERIES_LANE = 'deliveries'
  */
 export function startBackgroundWork(deps: Deps, log: JobLog, overrides: Partial<WorkerOptions> = {}): Worker {
   const { config } = deps
-  return startWorker(deps, { ...checkoutJobHandlers, ...webhookJobHandlers, ...rateLimitJobHandlers }, {
+  return startWorker(deps, { ...checkoutJobHandlers, ...webhookJobHandlers, ...rateLimitJobHandlers, ...renewalJobHandlers }, {
     log,
     retry: { byKind: webhookRetry(config) },
     lanes: [
@@ -27,6 +28,7 @@ export function startBackgroundWork(deps: Deps, log: JobLog, overrides: Partial<
       { kind: EXPIRE_JOB, everyMs: 60_000 },
       { kind: PRUNE_CHECKOUTS_JOB, everyMs: 3_600_000 },
       { kind: RECONCILE_SWEEP_JOB, everyMs: 600_000 },
+      { kind: SCHEDULE_RENEWALS_JOB, everyMs: 60_000 },
       { kind: PRUNE_WEBHOOKS_JOB, everyMs: 3_600_000 },
       { kind: PRUNE_RATE_LIMITS_JOB, everyMs: 600_000 },
     ],

@@ -85,6 +85,13 @@ const envSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().trim().regex(/^whsec_[A-Za-z0-9_]+$/, 'must be a Stripe webhook signing secret (whsec_…)').optional(),
   STRIPE_API_URL: httpUrl.optional(),
   STRIPE_RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).max(86400).default(600),
+  RENEWAL_RETRY_DAYS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*$/, 'must be a comma-separated list of days between retries of a failed renewal, e.g. 2,5,7,7')
+    .transform((v) => v.split(',').map((d) => Number(d.trim())))
+    .refine((days) => days.length <= 20 && days.every((d) => d > 0 && d <= 365), 'must list at most 20 retries, each after more than 0 and at most 365 days')
+    .default([2, 5, 7, 7]),
 })
 
 export type Config = {
@@ -124,6 +131,8 @@ export type Config = {
   stripeApiUrl: string | undefined
   /** How long a session may stay `confirmed` on Stripe before reconciliation asks Stripe about its intent. */
   stripeReconcileAfterSeconds: number
+  /** Days between the retries of a failed renewal (Polar's dunning: 2, 5, 7, 7); after the last, the subscription ends. */
+  renewalRetryDays: number[]
 }
 
 export class ConfigError extends Error {
@@ -194,5 +203,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     stripeApiUrl: e.STRIPE_API_URL,
     stripeReconcileAfterSeconds: e.STRIPE_RECONCILE_AFTER_SECONDS,
+    renewalRetryDays: e.RENEWAL_RETRY_DAYS,
   }
 }

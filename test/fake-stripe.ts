@@ -263,7 +263,23 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const sfu = (p: Record<string, unknown>) => {
     if (p.setup_future_usage !== undefined && p.setup_future_usage !== 'on_session' && p.setup_future_usage !== 'off_session') throw invalid(`Invalid setup_future_usage: must be one of on_session or off_session`, 'setup_future_usage')
   }
-  const PI_PARAMS = ['amount', 'currency', 'customer', 'metadata', 'setup_future_usage', 'automatic_payment_methods', 'return_url', 'expand', 'confirm', 'confirmation_token', 'description', 'receipt_email', 'statement_descriptor_suffix', 'payment_method_types']
+  const PI_PARAMS = ['amount', 'currency', 'customer', 'metadata', 'setup_future_usage', 'automatic_payment_methods', 'return_url', 'expand', 'confirm', 'confirmation_token', 'description', 'receipt_email', 'statement_descriptor_suffix', 'payment_method_types', 'payment_method', 'off_session']
+
+  /** An off-session charge of a saved payment method (renewals): the card behaves as it did; 3-D Secure cannot be done off-session. */
+  function chargeSaved(pi: Stripe.PaymentIntent, p: Record<string, unknown>, livemode: boolean) {
+    const pm = own(paymentMethods, String(p.payment_method), livemode, 'paymentmethod', 'payment_method')
+    if (pi.customer && pm.customer && pm.customer !== pi.customer) throw invalid(`The provided PaymentMethod ${pm.id} was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again.`, 'payment_method')
+    const card = cardOf.get(pm.id)!
+    if (card.behaviour === 'succeed') return succeedPi(pi, pm)
+    const d = card.behaviour === '3ds'
+      ? { code: 'authentication_required', decline_code: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' }
+      : DECLINES[card.behaviour]
+    const ch = charge(pi, pm, d)
+    Object.assign(pi, { status: 'requires_payment_method', latest_charge: ch.id, payment_method: null, last_payment_error: { type: 'card_error', ...d, charge: ch.id, payment_method: pm } })
+    emit('charge.failed', ch)
+    emit('payment_intent.payment_failed', pi)
+    throw new ApiError(402, { error: { type: 'card_error', ...d, charge: ch.id, payment_intent: structuredClone(pi), payment_method: pm } }, true)
+  }
   const CONFIRM_PARAMS = ['confirmation_token', 'return_url', 'expand', 'setup_future_usage']
 
   type Handler = (p: Record<string, unknown>, livemode: boolean, m: string[]) => { status?: number; body: unknown }
@@ -302,7 +318,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       const pi = paymentIntent(p, livemode)
       intents.set(pi.id, pi)
       emit('payment_intent.created', pi)
-      if (p.confirm === 'true') confirm('pi', pi, p, livemode)
+      if (p.confirm === 'true' && p.payment_method && !p.confirmation_token) chargeSaved(pi, p, livemode)
+      else if (p.confirm === 'true') confirm('pi', pi, p, livemode)
       else if (p.confirmation_token) throw invalid('You passed a confirmation_token without confirm=true.', 'confirmation_token')
       return { body: expandIntent(pi, p.expand) }
     }],

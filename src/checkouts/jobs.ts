@@ -62,7 +62,7 @@ export async function settleCheckout(deps: D, checkoutId: string, token: string 
     if (newCustomer) await emitEvent(tx, { organizationId: org, type: 'customer.created', data: customer, now })
     if (customerUpdated) await emitEvent(tx, { organizationId: org, type: 'customer.updated', data: customer, now })
     const sub = product.is_recurring
-      ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, paymentMethodId: row.payment_method_id, now })
+      ? await createSubscriptionForCheckout(tx, { organizationId: org, customerId: customer.id, checkout: row, product, trialEnd, paymentMethodId: row.payment_method_id ?? (row.processor === 'sandbox' ? token : null), now })
       : null
     const subscription = sub?.subscription ?? null
     if (sub?.created) {

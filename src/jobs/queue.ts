@@ -46,3 +46,20 @@ export async function enqueue(db: Executor, job: NewJob, now: Date): Promise<voi
     : insert.onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing())
   ).execute()
 }
+
+/** Many jobs with dedupe keys in one statement per 1000 (a scheduler's batch): existing keys are skipped. */
+export async function enqueueMany(db: Executor, jobs: (NewJob & { dedupeKey: string })[], now: Date): Promise<void> {
+  for (let i = 0; i < jobs.length; i += 1000) {
+    const rows = jobs.slice(i, i + 1000).map((job) => ({
+      id: newId(),
+      kind: job.kind,
+      payload: JSON.stringify(job.payload ?? {}),
+      dedupe_key: job.dedupeKey,
+      concurrency_key: job.concurrencyKey ?? null,
+      run_at: job.runAt ?? now,
+      ...(job.maxAttempts !== undefined ? { max_attempts: job.maxAttempts } : {}),
+      created_at: now,
+    }))
+    await db.insertInto('jobs').values(rows).onConflict((oc) => oc.column('dedupe_key').where('dedupe_key', 'is not', null).doNothing()).execute()
+  }
+}

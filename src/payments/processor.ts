@@ -19,12 +19,15 @@ export const SANDBOX_TOKENS = {
   decline: 'tok_sandbox_decline',
   /** Authorizes, then fails at settlement: the session ends `failed`. */
   failLater: 'tok_sandbox_fail_capture',
+  /** The first payment succeeds; every renewal of the subscription it pays is declined. */
+  failRenewals: 'tok_sandbox_fail_renewals',
 } as const
 
 export const SANDBOX_CARDS: Record<string, string> = {
   '4242424242424242': SANDBOX_TOKENS.success,
   '4000000000000002': SANDBOX_TOKENS.decline,
   '4000000000000341': SANDBOX_TOKENS.failLater,
+  '4000000000009995': SANDBOX_TOKENS.failRenewals,
 }
 
 /**
