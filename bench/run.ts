@@ -18,7 +18,7 @@
  * BENCH_CONNECTIONS (50), BENCH_LINKS (200), BENCH_SESSIONS (existing sessions for the last run,
  * 1000000), BENCH_PG_URL (an admin connection, postgres://postgres@127.0.0.1:5432/postgres; the bench
  * creates and drops the database BENCH_DB_NAME, kassa_bench), BENCH_SKIP (comma list of page, hostile, postgres,
- * pglite, logging, kinds, million), BENCH_ROUNDS (Kassa/baseline pairs per database, alternating who goes first, 2), BENCH_PROFILE=1
+ * pglite, logging, kinds, million, renewals), BENCH_ROUNDS (Kassa/baseline pairs per database, alternating who goes first, 2), BENCH_PROFILE=1
  * (or kassa, baseline, all: write a CPU profile of each such server, from ready to stop, into $TMPDIR/kassa-bench-profiles/;
  * see bench/profile-summary.ts), BENCH_STRICT=1 (a missed
  * target also fails the bench).
@@ -785,6 +785,11 @@ async function main() {
     // Hostile requests (issue 9): each answered in milliseconds, beside /healthz and a normal PATCH.
     console.log('\n== hostile input')
     await (await import('./hostile')).main()
+  }
+  if (!SKIP.has('renewals')) {
+    // Issue 12: a renewal run over 10,000 subscriptions due at once, beside a by-hand baseline.
+    console.log('\n== renewals')
+    await (await import('./renewals')).main()
   }
   if (missed && STRICT) throw new BenchFailure('a target was missed (BENCH_STRICT=1)')
 }
