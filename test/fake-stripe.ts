@@ -24,6 +24,8 @@ export interface FakeStripe {
   events: Stripe.Event[]
   failNext(method: string, path: string, mode: FailMode): void
   completeNextAction(intentId: string, outcome: 'succeed' | 'fail'): Stripe.PaymentIntent | Stripe.SetupIntent
+  /** A card saved on a customer, as if set up in Stripe (e.g. `pm_card_chargeDeclined` to make renewals fail). */
+  savedCard(customerId: string, testPaymentMethod: string, livemode?: boolean): Stripe.PaymentMethod
   event<T extends Stripe.Event['type']>(type: T, object: EventOf<T>['data']['object'], opts?: { livemode?: boolean }): EventOf<T>
   webhook(secret: string, event: Stripe.Event): { payload: string; header: string }
   close(): Promise<void>
@@ -490,6 +492,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     url: `http://127.0.0.1:${port}`,
     requests, intents, setupIntents, customers, charges, refunds, events,
     failNext(method, path, mode) { failures.push({ method: method.toUpperCase(), path, mode }) },
+    savedCard(customerId, testPaymentMethod, livemode = false) {
+      const card = TEST_PAYMENT_METHODS[testPaymentMethod]
+      if (!card) throw new Error(`fake-stripe: no test payment method ${testPaymentMethod}`)
+      return paymentMethod(card, livemode, customerId)
+    },
     completeNextAction(intentId, outcome) {
       const intent = intents.get(intentId) ?? setupIntents.get(intentId)
       if (!intent || intent.status !== 'requires_action') throw new Error(`fake-stripe: ${intentId} is not an intent awaiting an action`)
