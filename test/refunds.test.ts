@@ -323,6 +323,20 @@ describe('refunds on Stripe', async () => {
     expect(pending.status).toBe('pending')
     const more = await ctx.app.inject({ method: 'POST', url: '/v1/refunds/', headers: org.headers, payload: { order_id: row.id, amount: 501, reason: 'other' } })
     expect(more.statusCode).toBe(422)
+
+    // Stripe did refund it after all (same metadata): without the charge's refund list the pending refund
+    // already accounts for the amount, so nothing is added; with the list, it succeeds, counted once.
+    const made = await stripe.refunds.create({ payment_intent: row.payment_intent_id!, amount: 2000, metadata: { refund_id: pending.id, order_id: row.id, organization_id: org.organizationId } })
+    const bare = lastChargeRefunded(row.payment_intent_id!)
+    expect((await deliver(org, bare)).json()).toMatchObject({ handled: false })
+    expect(await orderRow(ctx, row.id)).toMatchObject({ refunded_amount: 0 })
+    const charge = bare.data.object as Stripe.Charge
+    const listed = fake.event('charge.refunded', { ...charge, refunds: { object: 'list', data: [made], has_more: false, url: `/v1/charges/${charge.id}/refunds` } })
+    expect((await deliver(org, listed)).json()).toMatchObject({ handled: true })
+    expect(await orderRow(ctx, row.id)).toMatchObject({ status: 'partially_refunded', refunded_amount: 2000 })
+    expect(await ctx.deps.db.selectFrom('refunds').selectAll().where('order_id', '=', row.id).execute()).toMatchObject([{ id: pending.id, status: 'succeeded', processor_refund_id: made.id }])
+    expect((await deliver(org, { ...listed, id: `${listed.id}x` })).json()).toMatchObject({ handled: false })
+    expect(await orderRow(ctx, row.id)).toMatchObject({ refunded_amount: 2000 })
   })
 
   it('concurrent refunds on Stripe never exceed the order', async () => {
