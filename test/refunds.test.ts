@@ -339,6 +339,34 @@ describe('refunds on Stripe', async () => {
     expect(await orderRow(ctx, row.id)).toMatchObject({ refunded_amount: 2000 })
   })
 
+  it('Stripe\'s charge.refund.updated settles a pending refund: succeeded counts once, failed releases the amount', async () => {
+    const org = await createOrg(ctx)
+    const { row } = await paidOrder(org)
+    const pendingRefund = async (amount: number) => {
+      for (let i = 0; i < 3; i++) fake.failNext('POST', '/v1/refunds', 'status-500')
+      const res = await ctx.app.inject({ method: 'POST', url: '/v1/refunds/', headers: org.headers, payload: { order_id: row.id, amount, reason: 'other' } })
+      expect(res.statusCode).toBe(503)
+      return ctx.deps.db.selectFrom('refunds').selectAll().where('order_id', '=', row.id).where('amount', '=', amount).executeTakeFirstOrThrow()
+    }
+    const a = await pendingRefund(1000)
+    const made = await stripe.refunds.create({ payment_intent: row.payment_intent_id!, amount: 1000, metadata: { refund_id: a.id, order_id: row.id, organization_id: org.organizationId } })
+    const updated = fake.event('charge.refund.updated', made)
+    expect((await deliver(org, updated)).json()).toMatchObject({ handled: true })
+    expect((await deliver(org, { ...updated, id: `${updated.id}x` })).json()).toMatchObject({ handled: false })
+    expect(await orderRow(ctx, row.id)).toMatchObject({ status: 'partially_refunded', refunded_amount: 1000 })
+    // Stripe's charge.refunded for it afterwards adds nothing.
+    expect((await deliver(org, lastChargeRefunded(row.payment_intent_id!))).json()).toMatchObject({ handled: false })
+
+    const b = await pendingRefund(1500)
+    expect((await ctx.app.inject({ method: 'POST', url: '/v1/refunds/', headers: org.headers, payload: { order_id: row.id, amount: 1, reason: 'other' } })).statusCode).toBe(422)
+    const failed = fake.event('charge.refund.updated', { ...made, id: 're_failedOne', amount: 1500, status: 'failed', failure_reason: 'expired_or_canceled_card', metadata: { refund_id: b.id } })
+    expect((await deliver(org, failed)).json()).toMatchObject({ handled: true })
+    expect(await ctx.deps.db.selectFrom('refunds').selectAll().where('id', '=', b.id).executeTakeFirstOrThrow()).toMatchObject({ status: 'failed', failure_reason: 'card_expired' })
+    expect(await orderRow(ctx, row.id)).toMatchObject({ status: 'partially_refunded', refunded_amount: 1000 })
+    expect((await ctx.app.inject({ method: 'POST', url: '/v1/refunds/', headers: org.headers, payload: { order_id: row.id, amount: 1500, reason: 'other' } })).statusCode).toBe(201)
+    expect(await orderRow(ctx, row.id)).toMatchObject({ status: 'refunded', refunded_amount: 2500 })
+  })
+
   it('concurrent refunds on Stripe never exceed the order', async () => {
     const org = await createOrg(ctx)
     const { row } = await paidOrder(org, 1000)

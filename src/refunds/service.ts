@@ -295,3 +295,33 @@ async function recordExternal(tx: Executor, order: OrderRow, total: number, proc
   await emitEvent(tx, { organizationId: order.organization_id, type: 'refund.created', data: toRefund(refund), now })
   return (await recordRefundOnOrder(tx, order, split, now)).row
 }
+
+/** A refund as the processor reports its change (Stripe's `charge.refund.updated`, `refund.updated`). */
+export interface ProcessorRefundUpdate {
+  id: string
+  status: string | null
+  metadata: Record<string, string> | null
+  failureReason: string | null
+}
+
+/**
+ * Stripe's news about one of Kassa's refunds, the order's row locked by the caller: a pending (or failed)
+ * refund that succeeded is counted on the order; a pending one that failed or was canceled releases its
+ * amount. A refund Kassa never made is left to `charge.refunded`, which records it once. Answers whether
+ * anything changed.
+ */
+export async function recordProcessorRefundUpdate(tx: Executor, order: OrderRow, r: ProcessorRefundUpdate, now: Date): Promise<boolean> {
+  const kassaId = r.metadata?.refund_id
+  const known = (await repo.findRefundByProcessorId(tx, order.organization_id, r.id)) ?? (kassaId && /^[0-9a-f-]{36}$/i.test(kassaId) ? await repo.findRefundForUpdate(tx, order.organization_id, kassaId) : undefined)
+  if (!known || known.order_id !== order.id) return false
+  if (r.status === 'succeeded' && (known.status === 'pending' || known.status === 'failed')) {
+    await succeed(tx, order, known, r.id, now)
+    return true
+  }
+  if ((r.status === 'failed' || r.status === 'canceled') && known.status === 'pending') {
+    const failed = await repo.updateRefund(tx, known.id, { status: r.status, failure_reason: failureReason(r.failureReason), processor_refund_id: r.id, modified_at: now })
+    await emitEvent(tx, { organizationId: order.organization_id, type: 'refund.updated', data: toRefund(failed), now })
+    return true
+  }
+  return false
+}
