@@ -36,6 +36,7 @@ import { organizationAccessTokenRoutes, organizationRoutes } from './organizatio
 import { paymentSettingsRoutes } from './payment-settings/routes'
 import { sandboxProcessor, type PaymentProcessor } from './payments/processor'
 import { productRoutes } from './products/routes'
+import { refundRoutes } from './refunds/routes'
 import { isHttps, sessionCookieName } from './auth/cookie'
 import { sessionRoutes } from './sessions/routes'
 import { stripeWebhookRoutes } from './stripe-webhooks/routes'
@@ -176,6 +177,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(customerRoutes, { prefix: '/v1/customers', deps })
   await app.register(orderRoutes, { prefix: '/v1/orders', deps })
   await app.register(subscriptionRoutes, { prefix: '/v1/subscriptions', deps })
+  await app.register(refundRoutes, { prefix: '/v1/refunds', deps })
   await app.register(checkoutLinkRoutes, { prefix: '/v1/checkout-links', deps })
   await app.register(linkRedirectRoutes, { prefix: '/v1/checkout-links', deps, frontDoor })
   await app.register(checkoutRoutes, { prefix: '/v1/checkouts', deps })

@@ -376,6 +376,20 @@ describe('orders, subscriptions and customers', async () => {
     const q2 = await app.inject({ method: 'GET', url: '/v1/orders/?query=%25', headers: org.headers })
     expect(q2.json().pagination.total_count).toBe(0)
 
+    // Polar's status, created_after and created_before filters (Kassa's bounds are inclusive), and metadata[key]=value.
+    const list = async (qs: string) => (await app.inject({ method: 'GET', url: `/v1/orders/?limit=100&sorting=created_at&${qs}`, headers: org.headers })).json().items.map((o: { id: string }) => o.id)
+    await db.updateTable('orders').set({ status: 'partially_refunded' }).where('id', '=', bought[1]!.order.id).execute()
+    expect(await list('status=partially_refunded')).toEqual([bought[1]!.order.id])
+    expect(await list('status=paid&status=partially_refunded')).toHaveLength(7)
+    expect(await list('status=refunded')).toEqual([])
+    const at = (i: number) => encodeURIComponent(bought[i]!.order.created_at)
+    expect(await list(`created_after=${at(5)}`)).toEqual([5, 6].map((i) => bought[i]!.order.id))
+    expect(await list(`created_before=${at(1)}`)).toEqual([0, 1].map((i) => bought[i]!.order.id))
+    expect(await list(`created_after=${at(2)}&created_before=${at(3)}`)).toEqual([2, 3].map((i) => bought[i]!.order.id))
+    await db.updateTable('orders').set({ metadata: JSON.stringify({ source: 'ads' }) }).where('id', '=', bought[4]!.order.id).execute()
+    expect(await list('metadata[source]=ads')).toEqual([bought[4]!.order.id])
+    expect(await list('metadata[source]=none')).toEqual([])
+
     const bad = await app.inject({ method: 'GET', url: '/v1/orders/?sorting=nope', headers: org.headers })
     expect(bad.statusCode).toBe(422)
     expect(bad.json().detail[0].loc).toEqual(['query', 'sorting', 0])

@@ -17,7 +17,7 @@ const PK_TEST = 'pk_test_51KassaPublishableAbcd9876'
 const PK_LIVE = 'pk_live_51KassaPublishableAbcd5555'
 const WHSEC = 'whsec_KassaWebhookSecret+/=abcd7777'
 
-const EVENTS = ['payment_intent.succeeded', 'payment_intent.payment_failed', 'setup_intent.succeeded', 'setup_intent.setup_failed', 'charge.refunded', 'charge.dispute.created']
+const EVENTS = ['payment_intent.succeeded', 'payment_intent.payment_failed', 'setup_intent.succeeded', 'setup_intent.setup_failed', 'charge.refunded', 'charge.refund.updated', 'charge.dispute.created']
 
 describe('payment settings', async () => {
   const ctx = await createTestApp({ config: { encryptionKey: ENCRYPTION_KEY } })

@@ -2,7 +2,6 @@ import { createPolar } from 'polar-sdk-1/2026-10'
 import { describe, expect, it } from 'vitest'
 import { SETTLE_JOB, checkoutJobHandlers, expireCheckouts } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
-import { recordProcessorRefund } from '../src/orders/service'
 import { WEBHOOK_JOB_KINDS, webhookJobHandlers, webhookRetry } from '../src/webhooks/jobs'
 import { EMITTED_EVENT_TYPES } from '../src/webhooks/schemas'
 import { FixedClock, createOrg, createTestApp, listen } from './helpers'
@@ -111,9 +110,10 @@ describe('responses and webhook payloads against SDK 1.x models', async () => {
     record('WebhookEndpoint', 'webhooks.updateWebhookEndpoint', await polar.webhooks.updateWebhookEndpoint(endpoint.id, { name: 'Main' } as never))
     record('ListResourceWebhookEndpoint', 'webhooks.listWebhookEndpoints', await polar.webhooks.listWebhookEndpoints())
 
-    // A refund made at the processor (Stripe's `charge.refunded` takes this path) sends order.refunded.
-    const paidOrder = await ctx.deps.db.selectFrom('orders').selectAll().where('organization_id', '=', org.organizationId).orderBy('created_at').executeTakeFirstOrThrow()
-    await ctx.deps.db.transaction().execute((tx) => recordProcessorRefund(tx, paidOrder, 100, clock.now()))
+    // A refund through the API (the sandbox refunds at once): refund.created, refund.updated, order.refunded.
+    const paidOrder = orders.items.find((o) => o.billing_reason === 'purchase')!
+    record('Refund', 'refunds.create', await polar.refunds.create({ order_id: paidOrder.id, amount: 100, reason: 'customer_request', comment: 'Scratched', metadata: { ticket: 'T-1' } } as never))
+    record('ListResourceRefund', 'refunds.list', await polar.refunds.list())
     // Deletions send events too; then every event is delivered and recorded as the receiver got it.
     await polar.discounts.delete(discount.id)
     await deliver()

@@ -13,6 +13,8 @@ export const ALL_SCOPES = [
   'checkouts:read',
   'checkouts:write',
   'orders:read',
+  'refunds:read',
+  'refunds:write',
   'subscriptions:read',
   'customers:read',
   'customers:write',

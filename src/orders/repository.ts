@@ -21,6 +21,10 @@ export async function findOrder(db: Executor, organizationId: string, id: string
   return ofOrganization(db, organizationId).selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+export async function findOrderForUpdate(db: Executor, organizationId: string, id: string): Promise<OrderRow | undefined> {
+  return ofOrganization(db, organizationId).selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
 export interface OrderFilter {
   productIds?: string[]
   metadata?: Record<string, string[]>

@@ -216,21 +216,33 @@ export async function createOrderForCheckout(tx: Executor, input: OrderForChecko
   return { order: (await hydrate(tx, input.organizationId, [row]))[0]!, created: inserted !== undefined }
 }
 
+export type { OrderRow } from './repository'
+
+/** The order's row, for a domain that works on its columns (refunds: its payment and amounts). */
+export async function findOrderRow(db: Executor, organizationId: string, id: string): Promise<repo.OrderRow | undefined> {
+  return repo.findOrder(db, organizationId, id)
+}
+
+/** The order, locked (`for update`) for the refund that follows: refunds of one order are checked one at a time. */
+export async function lockOrderForRefund(tx: Executor, organizationId: string, id: string): Promise<repo.OrderRow | undefined> {
+  return repo.findOrderForUpdate(tx, organizationId, id)
+}
+
 /**
- * A refund made at the processor (Stripe's dashboard, `charge.refunded`): the order's refunded amounts become
- * the charge's cumulative `amount_refunded` (tax refunded in proportion), its status `refunded` or
- * `partially_refunded`, and `order.refunded` then `order.updated` are sent (Polar's order events). Repeated or
- * out-of-order news never lowers what is recorded.
+ * A refund that succeeded, whether made through the API or recorded from the processor (Stripe's
+ * `charge.refunded`): its net and tax amounts are added to the order's (Polar's `Order.update_refunds`), the
+ * status becomes `refunded` once the whole net amount is refunded, else `partially_refunded`, and Polar's
+ * `order.refunded` then `order.updated` are sent. The caller holds the order's row lock and passes the row it
+ * read under it; the refunds domain makes sure each refund reaches here once.
  */
-export async function recordProcessorRefund(tx: Executor, row: repo.OrderRow, amountRefunded: number, now: Date): Promise<Order | null> {
-  const refunded = Math.min(row.total_amount, Math.max(row.refunded_amount + row.refunded_tax_amount, amountRefunded))
-  if (refunded <= row.refunded_amount + row.refunded_tax_amount) return null
-  const tax = row.total_amount > 0 ? Math.round((row.tax_amount * refunded) / row.total_amount) : 0
-  const saved = await repo.updateOrder(tx, row.id, { refunded_amount: refunded - tax, refunded_tax_amount: tax, status: refunded >= row.total_amount ? 'refunded' : 'partially_refunded', modified_at: now })
+export async function recordRefundOnOrder(tx: Executor, row: repo.OrderRow, refund: { amount: number; taxAmount: number }, now: Date): Promise<{ row: repo.OrderRow; order: Order }> {
+  const refunded = row.refunded_amount + refund.amount
+  const status = refunded === 0 ? 'paid' : refunded >= row.net_amount ? 'refunded' : 'partially_refunded'
+  const saved = await repo.updateOrder(tx, row.id, { refunded_amount: refunded, refunded_tax_amount: row.refunded_tax_amount + refund.taxAmount, status, modified_at: now })
   const order = (await hydrate(tx, row.organization_id, [saved]))[0]!
   await emitEvent(tx, { organizationId: row.organization_id, type: 'order.refunded', data: order, now })
   await emitEvent(tx, { organizationId: row.organization_id, type: 'order.updated', data: order, now })
-  return order
+  return { row: saved, order }
 }
 
 /** A dispute (chargeback) opened on the order's payment (`charge.dispute.created`), or its later status. */

@@ -8,6 +8,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'setup_intent.succeeded',
   'setup_intent.setup_failed',
   'charge.refunded',
+  'charge.refund.updated',
   'charge.dispute.created',
 ] as const
 

@@ -188,3 +188,42 @@ export async function cancelIntent(settings: StripeSettings, apiUrl: string | un
     throw err
   }
 }
+
+/** A refund to make on Stripe: `amount` is the total (net plus tax) in the payment's minor unit. */
+export interface StripeRefundRequest {
+  refundId: string
+  orderId: string
+  organizationId: string
+  paymentIntentId: string
+  amount: number
+  reason: 'duplicate' | 'requested_by_customer'
+}
+
+export type StripeRefundOutcome =
+  | { kind: 'succeeded'; refundId: string }
+  | { kind: 'pending'; refundId: string }
+  | { kind: 'failed'; refundId: string | null; code: string | null; message: string }
+
+export const refundIdempotencyKey = (refundId: string) => `kassa-refund-${refundId}`
+
+/**
+ * Refunds on Stripe, keyed by Kassa's refund id (a repeat replays the first answer). A refusal (already
+ * refunded, disputed, more than is left, a revoked key) is final; no answer at all throws `StripeUnavailable`.
+ */
+export async function createStripeRefund(settings: StripeSettings, apiUrl: string | undefined, r: StripeRefundRequest): Promise<StripeRefundOutcome> {
+  const stripe = stripeClient(settings.secretKey, { apiUrl })
+  try {
+    const refund = await stripe.refunds.create(
+      { payment_intent: r.paymentIntentId, amount: r.amount, reason: r.reason, metadata: { refund_id: r.refundId, order_id: r.orderId, organization_id: r.organizationId } },
+      { idempotencyKey: refundIdempotencyKey(r.refundId) },
+    )
+    if (refund.status === 'succeeded') return { kind: 'succeeded', refundId: refund.id }
+    if (refund.status === 'failed' || refund.status === 'canceled') return { kind: 'failed', refundId: refund.id, code: refund.failure_reason ?? null, message: `The refund ${refund.status} at Stripe.` }
+    return { kind: 'pending', refundId: refund.id }
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeError)) throw err
+    if (err instanceof Stripe.errors.StripeCardError || err instanceof Stripe.errors.StripeInvalidRequestError) return { kind: 'failed', refundId: null, code: err.code ?? null, message: stripeMessage(err) }
+    if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) return { kind: 'failed', refundId: null, code: err.type, message: 'Stripe refused the organization\'s key: check the Stripe keys in the payment settings.' }
+    throw new StripeUnavailable(`${err.type}: ${stripeMessage(err)}`)
+  }
+}

@@ -5,7 +5,8 @@ import type { Deps } from '../deps'
 import { ApiError, BadRequest, ResourceNotFound } from '../http/errors'
 import { findOrganizationById } from '../organizations/repository'
 import { findOrderByStripePayment } from '../orders/repository'
-import { recordDispute, recordProcessorRefund } from '../orders/service'
+import { recordDispute } from '../orders/service'
+import { recordProcessorRefundUpdate, recordProcessorRefunds } from '../refunds/service'
 import { intentOutcome } from '../payments/stripe'
 import { stripeClient } from '../payments/stripe-client'
 import { stripeSettingsOf } from '../payment-settings/service'
@@ -38,6 +39,8 @@ export const HANDLED_EVENTS = [
   'setup_intent.succeeded',
   'setup_intent.setup_failed',
   'charge.refunded',
+  'charge.refund.updated',
+  'refund.updated',
   'charge.dispute.created',
   'charge.dispute.updated',
   'charge.dispute.closed',
@@ -86,7 +89,17 @@ export async function handleStripeWebhook(deps: D, organizationId: string, rawBo
         if (!charge || typeof charge !== 'object') return { received: true, handled: false }
         const order = await orderOf(tx, organizationId, charge.payment_intent, charge.id, charge.metadata)
         if (!order) return { received: true, handled: false }
-        return { received: true, handled: (await recordProcessorRefund(tx, order, charge.amount_refunded, now)) !== null }
+        const refunds = charge.refunds?.data.map((r) => ({ id: r.id, amount: r.amount, status: r.status, metadata: r.metadata }))
+        return { received: true, handled: await recordProcessorRefunds(tx, order, { amountRefunded: charge.amount_refunded, refunds }, now) }
+      }
+      case 'charge.refund.updated':
+      case 'refund.updated': {
+        const refund = event.data.object
+        if (!refund || typeof refund !== 'object') return { received: true, handled: false }
+        const order = await orderOf(tx, organizationId, refund.payment_intent, refund.charge, null)
+        if (!order) return { received: true, handled: false }
+        const update = { id: refund.id, status: refund.status, metadata: refund.metadata, failureReason: refund.failure_reason ?? null }
+        return { received: true, handled: await recordProcessorRefundUpdate(tx, order, update, now) }
       }
       case 'charge.dispute.created':
       case 'charge.dispute.updated':
