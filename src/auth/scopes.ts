@@ -14,6 +14,7 @@ export const ALL_SCOPES = [
   'checkouts:write',
   'orders:read',
   'subscriptions:read',
+  'subscriptions:write',
   'customers:read',
   'customers:write',
   'webhooks:read',
