@@ -96,7 +96,15 @@ describe('responses and webhook payloads against SDK 1.x models', async () => {
     for (const o of orders.items) record('Order', 'orders.get', await polar.orders.get(o.id))
     const subs = record('ListResourceSubscription', 'subscriptions.list', await polar.subscriptions.list())
     expect(subs.items).toHaveLength(1)
-    record('Subscription', 'subscriptions.get', await polar.subscriptions.get(subs.items[0]!.id))
+    const subId = subs.items[0]!.id
+    record('Subscription', 'subscriptions.get', await polar.subscriptions.get(subId))
+    // Cancel at period end, uncancel, cancel again and revoke: subscription.canceled, .uncanceled, .revoked.
+    record('Subscription', 'subscriptions.update (cancel)', await polar.subscriptions.update(subId, { cancel_at_period_end: true, customer_cancellation_reason: 'too_expensive', customer_cancellation_comment: 'Pricey' } as never))
+    record('Subscription', 'subscriptions.update (uncancel)', await polar.subscriptions.update(subId, { cancel_at_period_end: false } as never))
+    record('Subscription', 'subscriptions.update (cancel again)', await polar.subscriptions.update(subId, { cancel_at_period_end: true } as never))
+    record('Subscription', 'subscriptions.revoke', await polar.subscriptions.revoke(subId))
+    const revokedTwice = await ctx.app.inject({ method: 'DELETE', url: `/v1/subscriptions/${subId}`, headers: org.headers })
+    record('AlreadyCanceledSubscription', 'revoke a revoked subscription (403)', revokedTwice.json())
     const customers = record('ListResourceCustomer', 'customers.list', await polar.customers.list())
     record('Customer', 'customers.get', await polar.customers.get(customers.items[0]!.id))
 
