@@ -2,6 +2,7 @@ import { createPolar } from 'polar-sdk-1/2026-10'
 import { describe, expect, it } from 'vitest'
 import { SETTLE_JOB, checkoutJobHandlers, expireCheckouts } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
+import { CHARGE_RENEWAL_JOB, CYCLE_JOB, renewalJobHandlers, replacePaymentMethod, scheduleRenewals } from '../src/renewals/service'
 import { WEBHOOK_JOB_KINDS, webhookJobHandlers, webhookRetry } from '../src/webhooks/jobs'
 import { EMITTED_EVENT_TYPES } from '../src/webhooks/schemas'
 import { FixedClock, createOrg, createTestApp, listen } from './helpers'
@@ -95,7 +96,27 @@ describe('responses and webhook payloads against SDK 1.x models', async () => {
     for (const o of orders.items) record('Order', 'orders.get', await polar.orders.get(o.id))
     const subs = record('ListResourceSubscription', 'subscriptions.list', await polar.subscriptions.list())
     expect(subs.items).toHaveLength(1)
-    record('Subscription', 'subscriptions.get', await polar.subscriptions.get(subs.items[0]!.id))
+    const subId = subs.items[0]!.id
+    record('Subscription', 'subscriptions.get', await polar.subscriptions.get(subId))
+    // A renewal (subscription.cycled), then one that fails (subscription.past_due).
+    const renew = async () => {
+      clock.advance(32 * 86_400_000)
+      await scheduleRenewals(ctx.deps)
+      await runDueJobs(ctx.deps, renewalJobHandlers as never, { kinds: [CYCLE_JOB, CHARGE_RENEWAL_JOB] })
+    }
+    await renew()
+    await replacePaymentMethod(ctx.deps, subId, 'tok_sandbox_fail_renewals')
+    await renew()
+    const pastDue = record('Subscription', 'subscriptions.get (past_due)', await polar.subscriptions.get(subId))
+    expect(pastDue.status).toBe('past_due')
+    for (const o of (await polar.orders.list()).items.filter((o) => o.billing_reason === 'subscription_cycle')) record('Order', 'orders.get (renewal)', await polar.orders.get(o.id))
+    // Cancel at period end, uncancel, cancel again and revoke: subscription.canceled, .uncanceled, .revoked.
+    record('Subscription', 'subscriptions.update (cancel)', await polar.subscriptions.update(subId, { cancel_at_period_end: true, customer_cancellation_reason: 'too_expensive', customer_cancellation_comment: 'Pricey' } as never))
+    record('Subscription', 'subscriptions.update (uncancel)', await polar.subscriptions.update(subId, { cancel_at_period_end: false } as never))
+    record('Subscription', 'subscriptions.update (cancel again)', await polar.subscriptions.update(subId, { cancel_at_period_end: true } as never))
+    record('Subscription', 'subscriptions.revoke', await polar.subscriptions.revoke(subId))
+    const revokedTwice = await ctx.app.inject({ method: 'DELETE', url: `/v1/subscriptions/${subId}`, headers: org.headers })
+    record('AlreadyCanceledSubscription', 'revoke a revoked subscription (403)', revokedTwice.json())
     const customers = record('ListResourceCustomer', 'customers.list', await polar.customers.list())
     record('Customer', 'customers.get', await polar.customers.get(customers.items[0]!.id))
 

@@ -16,6 +16,7 @@ export const ALL_SCOPES = [
   'refunds:read',
   'refunds:write',
   'subscriptions:read',
+  'subscriptions:write',
   'customers:read',
   'customers:write',
   'webhooks:read',

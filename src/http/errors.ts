@@ -44,6 +44,20 @@ export class DiscountRedemptionLimitReached extends ApiError {
   }
 }
 
+/** 410, Polar's `ResourceUnavailable` (e.g. uncancelling a subscription that has already ended). */
+export class ResourceUnavailable extends ApiError {
+  constructor(message = 'Unavailable') {
+    super(410, 'ResourceUnavailable', message)
+  }
+}
+
+/** 403, Polar's subscription service: cancel or revoke a subscription already canceled, ended, or not billable. */
+export class AlreadyCanceledSubscription extends ApiError {
+  constructor(message = 'This subscription is already canceled or will be at the end of the period.') {
+    super(403, 'AlreadyCanceledSubscription', message)
+  }
+}
+
 export class BadRequest extends ApiError {
   constructor(message: string) {
     super(400, 'BadRequest', message)

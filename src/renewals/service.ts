@@ -11,6 +11,7 @@ import { emitEvent } from '../webhooks/service'
 import { customerState } from '../subscriptions/customer-state'
 import { chargeRenewalOnSandbox, chargeRenewalOnStripe, type RenewalCharge } from './charge'
 import type { SubscriptionRow } from '../subscriptions/repository'
+import { endSubscriptionAtPeriodEnd, revokeForNonPayment } from '../subscriptions/lifecycle'
 import { getSubscriptionById } from '../subscriptions/service'
 
 /**
@@ -92,7 +93,7 @@ export async function cycleSubscription(deps: D, subscriptionId: string, periodE
     if (!sub || !(LIVE as readonly string[]).includes(sub.status) || sub.current_period_end.toISOString() !== periodEnd) return
     const org = sub.organization_id
     if (sub.cancel_at_period_end) {
-      await endAtPeriodEnd(tx, sub, now)
+      await endSubscriptionAtPeriodEnd(tx, deps, sub, now)
       return
     }
     const start = sub.current_period_end
@@ -125,17 +126,6 @@ export async function cycleSubscription(deps: D, subscriptionId: string, periodE
 async function livemodeOf(tx: Executor, sub: SubscriptionRow): Promise<boolean> {
   if (!sub.checkout_id) return false
   return (await tx.selectFrom('orders').select('livemode').where('checkout_id', '=', sub.checkout_id).executeTakeFirst())?.livemode ?? false
-}
-
-/**
- * A subscription canceled at period end reaches it: it ends (Polar: `canceled`, `ended_at`, and
- * `subscription.revoked` with `subscription.updated`), and no order is made.
- */
-export async function endAtPeriodEnd(tx: Executor, sub: SubscriptionRow, now: Date): Promise<void> {
-  await tx.updateTable('subscriptions').set({ status: 'canceled', ended_at: sub.current_period_end, ends_at: sub.current_period_end, modified_at: now }).where('id', '=', sub.id).execute()
-  await emitSubscription(tx, sub.organization_id, 'subscription.revoked', sub.id, now)
-  await emitSubscription(tx, sub.organization_id, 'subscription.updated', sub.id, now)
-  await emitCustomerState(tx, sub, now)
 }
 
 /** The charge job: charges a pending renewal order (attempt `attempt`), then records the outcome. */
@@ -196,11 +186,8 @@ export async function recordRenewalCharge(deps: D, orderId: string, attempt: num
       return
     }
     // The last retry failed: Polar revokes the subscription.
-    await tx.updateTable('subscriptions').set({ status: 'canceled', canceled_at: sub.canceled_at ?? now, ended_at: now, ends_at: now, renewal_failures: failures, next_renewal_attempt_at: null, modified_at: now }).where('id', '=', sub.id).execute()
-    if (!sub.canceled_at) await emitSubscription(tx, org, 'subscription.canceled', sub.id, now)
-    await emitSubscription(tx, org, 'subscription.revoked', sub.id, now)
-    await emitSubscription(tx, org, 'subscription.updated', sub.id, now)
-    await emitCustomerState(tx, sub, now)
+    await tx.updateTable('subscriptions').set({ renewal_failures: failures, next_renewal_attempt_at: null }).where('id', '=', sub.id).execute()
+    await revokeForNonPayment(tx, sub, now)
   })
 }
 

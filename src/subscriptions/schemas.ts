@@ -29,7 +29,8 @@ export const CustomerCancellationReason = z.enum([
   'too_expensive',
   'unused',
   'other',
-])
+]).describe("The customer's reason for cancelling, as Polar names them.")
+export type CustomerCancellationReason = z.infer<typeof CustomerCancellationReason>
 
 /** A discount as orders and subscriptions embed it: without its product restrictions (Polar's `DiscountBase`). */
 export const DiscountBase = DiscountMinimal.describe('The discount applied, if any.')
@@ -72,7 +73,7 @@ export const SubscriptionBase = z.object({
   seats: z.number().int().nullable().describe('Seat-based subscriptions are not part of Kassa yet: always null.'),
   units: z.null().describe('The number of units, for unit-based subscriptions: Kassa has none, always null.'),
   customer_cancellation_reason: CustomerCancellationReason.nullable(),
-  customer_cancellation_comment: z.string().nullable(),
+  customer_cancellation_comment: z.string().nullable().describe("The customer's comment on why they cancelled."),
 })
 export type SubscriptionBase = z.infer<typeof SubscriptionBase>
 
@@ -110,3 +111,50 @@ export const SubscriptionListQuery = z.object({
 export type SubscriptionListQuery = z.infer<typeof SubscriptionListQuery>
 
 export const SubscriptionIdParams = z.object({ id: Uuid.describe('The subscription ID.') })
+
+/**
+ * Polar's `SubscriptionUpdate` union, as one object: Kassa applies its `SubscriptionCancel`
+ * (`cancel_at_period_end`) and `SubscriptionRevoke` (`revoke: true`) variants; the keys of the others
+ * (product, discount, trial, seats, units, billing period, pause, resume, pending update, metadata) are
+ * recognised so they are answered with a clear 422 ("not supported yet") rather than an unknown key.
+ */
+export const SubscriptionUpdate = z
+  .strictObject({
+    cancel_at_period_end: z
+      .boolean()
+      .optional()
+      .describe('`true`: cancel the subscription once the current period ends. `false`: uncancel a subscription set to be canceled at period end.'),
+    revoke: z.literal(true).optional().describe('Cancel and revoke the subscription immediately.'),
+    customer_cancellation_reason: CustomerCancellationReason.nullish().describe("The customer's reason for cancelling (with `cancel_at_period_end: true` or `revoke`)."),
+    customer_cancellation_comment: z.string().nullish().describe("The customer's comment on why they cancelled (with `cancel_at_period_end: true` or `revoke`)."),
+    product_id: z.unknown().optional().describe('Changing the product is not supported by Kassa yet (422).'),
+    proration_behavior: z.unknown().optional().describe('Not supported by Kassa yet (422).'),
+    discount_id: z.unknown().optional().describe('Changing the discount is not supported by Kassa yet (422).'),
+    trial_end: z.unknown().optional().describe('Changing the trial is not supported by Kassa yet (422).'),
+    metadata: z.unknown().optional().describe("Updating a subscription's metadata is not supported by Kassa yet (422)."),
+    seats: z.unknown().optional().describe('Seats are not supported by Kassa yet (422).'),
+    units: z.unknown().optional().describe('Units are not supported by Kassa (422).'),
+    current_billing_period_end: z.unknown().optional().describe('Moving the billing period is not supported by Kassa yet (422).'),
+    pause_at_period_end: z.unknown().optional().describe('Pausing is not supported by Kassa yet (422).'),
+    resumes_at: z.unknown().optional().describe('Pausing is not supported by Kassa yet (422).'),
+    resume: z.unknown().optional().describe('Pausing is not supported by Kassa yet (422).'),
+    pending_update: z.unknown().optional().describe('Kassa has no pending updates (422).'),
+  })
+  .describe('Update a subscription: cancel at period end, uncancel, or revoke now (Polar\'s `SubscriptionCancel` and `SubscriptionRevoke`).')
+export type SubscriptionUpdate = z.infer<typeof SubscriptionUpdate>
+
+/** The body keys of Polar's update variants Kassa does not apply yet. */
+export const UNSUPPORTED_UPDATE_KEYS = [
+  'product_id',
+  'proration_behavior',
+  'discount_id',
+  'trial_end',
+  'metadata',
+  'seats',
+  'units',
+  'current_billing_period_end',
+  'pause_at_period_end',
+  'resumes_at',
+  'resume',
+  'pending_update',
+] as const satisfies readonly (keyof SubscriptionUpdate)[]

@@ -12,7 +12,7 @@ import type { AuthContext } from '../organizations/service'
 import type { Product } from '../products/schemas'
 import { getProductsByIds, toPrice } from '../products/service'
 import * as repo from './repository'
-import type { DiscountBase, Subscription, SubscriptionBase, SubscriptionListQuery, SubscriptionStatus } from './schemas'
+import type { CustomerCancellationReason, DiscountBase, Subscription, SubscriptionBase, SubscriptionListQuery, SubscriptionStatus } from './schemas'
 
 /** `start` plus `count` intervals, in UTC; a month or year landing past the month's end clamps to its last day. */
 
@@ -33,12 +33,12 @@ export function toSubscriptionBase(row: repo.SubscriptionRow): SubscriptionBase 
     current_meter_period_end: null,
     trial_start: isoOrNull(row.trial_start),
     trial_end: isoOrNull(row.trial_end),
-    cancel_at_period_end: false,
-    canceled_at: null,
+    cancel_at_period_end: row.cancel_at_period_end,
+    canceled_at: isoOrNull(row.canceled_at),
     started_at: isoOrNull(row.started_at),
-    ends_at: null,
-    ended_at: null,
-    past_due_at: null,
+    ends_at: isoOrNull(row.ends_at),
+    ended_at: isoOrNull(row.ended_at),
+    past_due_at: isoOrNull(row.past_due_at),
     pause_at_period_end: false,
     paused_at: null,
     resumes_at: null,
@@ -48,8 +48,8 @@ export function toSubscriptionBase(row: repo.SubscriptionRow): SubscriptionBase 
     checkout_id: row.checkout_id,
     seats: null,
     units: null,
-    customer_cancellation_reason: null,
-    customer_cancellation_comment: null,
+    customer_cancellation_reason: (row.customer_cancellation_reason as CustomerCancellationReason | null) ?? null,
+    customer_cancellation_comment: row.customer_cancellation_comment,
   }
 }
 
@@ -66,7 +66,7 @@ export async function getDiscountBases(db: Executor, organizationId: string, ids
 }
 
 /** Subscriptions in the API shape, in the order of `rows`. */
-async function hydrate(db: Executor, organizationId: string, rows: repo.SubscriptionRow[]): Promise<Subscription[]> {
+export async function hydrate(db: Executor, organizationId: string, rows: repo.SubscriptionRow[]): Promise<Subscription[]> {
   if (rows.length === 0) return []
   const [customers, products, discounts, prices] = await Promise.all([
     getCustomersByIds(db, organizationId, rows.map((r) => r.customer_id)),
@@ -111,13 +111,6 @@ export async function listSubscriptions(deps: Pick<Deps, 'db'>, auth: AuthContex
     const all = statuses ?? (['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const)
     statuses = all.filter((s) => repo.isActiveStatus(s) === query.active)
   }
-  // Kassa never cancels a subscription yet: filters that only match canceled ones match nothing.
-  const none =
-    query.cancel_at_period_end === true ||
-    (query.customer_cancellation_reason?.length ?? 0) > 0 ||
-    query.canceled_at_after !== undefined ||
-    query.canceled_at_before !== undefined
-
   const { rows, total } = await repo.listSubscriptions(
     deps.db,
     auth.organizationId,
@@ -129,7 +122,10 @@ export async function listSubscriptions(deps: Pick<Deps, 'db'>, auth: AuthContex
       statuses,
       startedAfter: query.started_after ? new Date(query.started_after) : undefined,
       startedBefore: query.started_before ? new Date(query.started_before) : undefined,
-      none,
+      cancelAtPeriodEnd: query.cancel_at_period_end,
+      cancellationReasons: query.customer_cancellation_reason,
+      canceledAfter: query.canceled_at_after ? new Date(query.canceled_at_after) : undefined,
+      canceledBefore: query.canceled_at_before ? new Date(query.canceled_at_before) : undefined,
       metadata: query.metadata,
       sorting: query.sorting,
     },
