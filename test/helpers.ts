@@ -45,6 +45,9 @@ export interface TestContext {
  * each other's jobs. PGlite: a new in-memory instance; PostgreSQL: a new database, dropped afterwards.
  */
 let isolatedCounter = 0
+const isolatedUrls = new WeakMap<Database, string>()
+/** The PostgreSQL URL of an isolated database (for a second node's own pool); undefined on PGlite. */
+export const isolatedDatabaseUrl = (database: Database): string | undefined => isolatedUrls.get(database)
 export async function isolatedDatabase(): Promise<Database> {
   if (!testDatabaseUrl) {
     const database = await openPGlite()
@@ -60,6 +63,7 @@ export async function isolatedDatabase(): Promise<Database> {
   const url = new URL(testDatabaseUrl)
   url.pathname = `/${name}`
   const database = await openPostgres(url.toString())
+  isolatedUrls.set(database, url.toString())
   await migrate(database)
   afterAll(async () => {
     await database.close()

@@ -5,7 +5,8 @@ import { startFakeStripe, type FakeStripe } from './fake-stripe'
 import { checkoutJobHandlers, SETTLE_JOB } from '../src/checkouts/jobs'
 import { runDueJobs } from '../src/jobs/worker'
 import { CHARGE_RENEWAL_JOB, CYCLE_JOB, cycleSubscription, renewalJobHandlers, replacePaymentMethod, scheduleRenewals } from '../src/renewals/service'
-import { createOrg, createTestApp, FixedClock, polarClient, type TestOrg } from './helpers'
+import { openPostgres } from '../src/db/index'
+import { createOrg, createTestApp, FixedClock, isolatedDatabaseUrl, polarClient, type TestOrg } from './helpers'
 
 // Issue 12 part 1 and 2: renewals and dunning, driven by the clock and the job queue (no sleeping).
 describe('renewals', async () => {
@@ -225,5 +226,41 @@ describe('renewals on Stripe: off-session on the saved card', async () => {
     expect((await polar.subscriptions.get({ id: sub.id })).status).toBe('past_due')
     const renewal = await ctx.deps.db.selectFrom('orders').select(['status', 'payment_failures']).where('subscription_id', '=', sub.id).where('billing_reason', '=', 'subscription_cycle').executeTakeFirstOrThrow()
     expect(renewal).toEqual({ status: 'pending', payment_failures: 1 })
+  })
+})
+
+describe('two workers on one database, racing over the same due subscriptions', async () => {
+  const clock = new FixedClock('2026-03-01T09:00:00Z')
+  const a = await createTestApp({ isolated: true, clock })
+  // On PostgreSQL the second worker has its own pool (another process's connections); PGlite is one process.
+  const url = isolatedDatabaseUrl(a.database)
+  const own = url ? await openPostgres(url) : null
+  const b = own ? await createTestApp({ database: own, clock }) : await createTestApp({ database: a.database, clock })
+  afterAll(async () => {
+    await b.app.close()
+    await own?.close()
+  })
+
+  it('never cycle the same period twice: one order per subscription and period', async () => {
+    const org = await createOrg(a)
+    const polar = await polarClient(a.app, org.token)
+    const product = await polar.products.create({ name: 'Raced plan', recurringInterval: 'month', prices: [{ amountType: 'fixed', priceAmount: 700, priceCurrency: 'usd' }] })
+    for (let i = 0; i < 20; i++) {
+      const c = await polar.checkouts.create({ products: [product.id], customerEmail: `race-${i}@example.com` } as never)
+      await a.app.inject({ method: 'POST', url: `/v1/checkouts/client/${c.clientSecret}/confirm`, payload: { customer_name: 'R', customer_billing_address: { country: 'DE' }, confirmation_token_id: 'tok_sandbox_success' } })
+    }
+    await runDueJobs(a.deps, checkoutJobHandlers, { kinds: [SETTLE_JOB], limit: 100 })
+    for (let month = 0; month < 3; month++) {
+      clock.advance(31 * 86_400_000)
+      const work = (node: typeof a) => (async () => {
+        await scheduleRenewals(node.deps)
+        await runDueJobs(node.deps, renewalJobHandlers as never, { kinds: [CYCLE_JOB, CHARGE_RENEWAL_JOB], limit: 1000, batchSize: 5 })
+      })()
+      await Promise.all([work(a), work(b), work(a), work(b)])
+    }
+    const orders = await a.deps.db.selectFrom('orders').select(['subscription_id', 'period_start', 'status']).where('organization_id', '=', org.organizationId).where('billing_reason', '=', 'subscription_cycle').execute()
+    expect(orders).toHaveLength(60)
+    expect(new Set(orders.map((o) => `${o.subscription_id}:${o.period_start!.toISOString()}`)).size).toBe(60)
+    expect(orders.every((o) => o.status === 'paid')).toBe(true)
   })
 })
