@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { settleCheckout } from '../src/checkouts/jobs'
 import { createOrg, createTestApp } from './helpers'
 
 /**
@@ -33,6 +34,18 @@ describe('fuzzed bodies on every create/update route', async () => {
   const oat = await app.inject({ method: 'POST', url: '/v1/organization-access-tokens/', headers: org.headers, payload: { comment: 'fuzz', scopes: ['products:read'] } })
   ids['/v1/organization-access-tokens'] = oat.json().organization_access_token.id
   ids['/v1/organizations'] = org.organizationId // PATCH /v1/organizations/{id}: name and embed_hosts (issue 18)
+  // A paid order (refunds) and a subscription (PATCH /v1/subscriptions/{id}), settled directly (not through the shared queue).
+  const buy = async (body: object) => {
+    const productId = await seed('/v1/products/', body)
+    const session = (await app.inject({ method: 'POST', url: '/v1/checkouts/', headers: org.headers, payload: { products: [productId], customer_email: 'fuzz@example.com' } })).json()
+    await app.inject({ method: 'POST', url: `/v1/checkouts/client/${session.client_secret}/confirm`, payload: { customer_name: 'Fuzz', customer_billing_address: { country: 'DE' }, confirmation_token_id: 'tok_sandbox_success' } })
+    await settleCheckout(ctx.deps, session.id, 'tok_sandbox_success')
+    return session.id as string
+  }
+  const paidCheckout = await buy({ name: 'Fuzz big', prices: [{ amount_type: 'fixed', price_amount: 1_000_000 }] })
+  const paidOrder = (await app.inject({ url: `/v1/orders/?checkout_id=${paidCheckout}`, headers: org.headers })).json().items[0].id as string
+  const subCheckout = await buy({ name: 'Fuzz plan', recurring_interval: 'month', prices: [{ amount_type: 'fixed', price_amount: 500 }] })
+  ids['/v1/subscriptions'] = (await ctx.deps.db.selectFrom('subscriptions').select('id').where('checkout_id', '=', subCheckout).executeTakeFirstOrThrow()).id
   // The client routes take the session's client secret; each confirm that succeeds closes a session,
   // so the confirm route gets a fresh one per run (see below).
   const secrets: Record<string, () => Promise<string>> = {
@@ -41,7 +54,7 @@ describe('fuzzed bodies on every create/update route', async () => {
       (await app.inject({ method: 'POST', url: '/v1/checkouts/', headers: org.headers, payload: { products: [product] } })).json().client_secret,
   }
 
-  const known = [product, field, ...Object.values(ids)]
+  const known = [product, field, paidOrder, ...Object.values(ids)]
   const scalar = fc.oneof(
     fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e308, '', ' ', 'usd', 'month', 'fixed', 'custom', 'percentage', 'once', 'repeating', 'text', 'select', '\u0000', 'é'.repeat(300), ...known),
     fc.integer(),
@@ -82,6 +95,8 @@ describe('fuzzed bodies on every create/update route', async () => {
     'PATCH /v1/discounts': { name: 'Renamed', code: 'RENAMED' },
     '/v1/organization-access-tokens': { comment: 'Example', scopes: ['products:read', 'orders:read'], expires_in: 'P30D' },
     'PATCH /v1/organization-access-tokens': { comment: 'Renamed', scopes: ['products:write'] },
+    '/v1/refunds': { order_id: paidOrder, reason: 'customer_request', amount: 1, comment: 'fuzz' },
+    'PATCH /v1/subscriptions': { cancel_at_period_end: false },
   }
 
   const routes: { method: 'POST' | 'PATCH'; path: string; url: string; example: object; keys: string[]; sessionOnly: boolean }[] = []
