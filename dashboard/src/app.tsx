@@ -12,9 +12,11 @@ import { CustomersList } from './pages/customers'
 import { DiscountForm, DiscountsList } from './pages/discounts'
 import { Layout, NotFound } from './pages/layout'
 import { LoginPage } from './pages/login'
+import { OrderDetail } from './pages/order-detail'
 import { OrdersList } from './pages/orders'
 import { ProductForm, ProductsList } from './pages/products'
 import { SettingsPage } from './pages/settings'
+import { SubscriptionDetail, SubscriptionsList } from './pages/subscriptions'
 import { TokensPage } from './pages/tokens'
 
 type Route = [pattern: string, render: (params: Record<string, string>) => ReactNode]
@@ -35,6 +37,9 @@ const ROUTES: Route[] = [
   ['/products/checkout-links/:id', (p) => <LinkDetail id={p.id!} />],
   ['/products/:id', (p) => <ProductForm id={p.id} />],
   ['/orders', () => <OrdersList />],
+  ['/orders/:id', (p) => <OrderDetail id={p.id!} />],
+  ['/subscriptions', () => <SubscriptionsList />],
+  ['/subscriptions/:id', (p) => <SubscriptionDetail id={p.id!} />],
   ['/customers', () => <CustomersList />],
   ['/tokens', () => <TokensPage />],
   ['/settings', () => <SettingsPage />],
@@ -87,7 +92,7 @@ export function App() {
         accept(next)
         setGeneration((g) => g + 1)
         // An object page belongs to the previous organization: go to its list.
-        const sections = ['/products/discounts', '/products/custom-fields', '/products/checkout-links', '/products', '/orders', '/customers', '/tokens']
+        const sections = ['/products/discounts', '/products/custom-fields', '/products/checkout-links', '/products', '/orders', '/subscriptions', '/customers', '/tokens']
         const current = window.location.pathname.replace(/^\/dashboard/, '')
         const section = sections.find((s) => current === s || current.startsWith(`${s}/`)) ?? '/products'
         navigate(section)

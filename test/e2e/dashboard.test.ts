@@ -402,6 +402,162 @@ describe.skipIf(skipBrowserTests)('merchant dashboard in a browser', async () =>
     expect(listB.body.items.map((l) => l.id)).toEqual([linkB.id])
   })
 
+  /** `method path` with organization A's token (how the tests below set data up, as an integration would). */
+  async function tokenApi<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${e.base}${path}`, {
+      method,
+      headers: { ...orgA.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T }
+  }
+
+  interface ApiOrder {
+    id: string
+    checkout_id: string | null
+    subscription_id: string | null
+    status: string
+    total_amount: number
+    refunded_amount: number
+    refundable_amount: number
+    livemode: boolean
+  }
+
+  /** A checkout of `productId` paid with the sandbox card, settled by the app's worker; its order. */
+  async function buy(productId: string, email: string): Promise<ApiOrder> {
+    const session = await tokenApi<{ id: string; client_secret: string }>('POST', '/v1/checkouts/', { products: [productId], customer_email: email })
+    expect(session.status).toBe(201)
+    const confirm = await tokenApi<{ status: string }>('POST', `/v1/checkouts/client/${session.body.client_secret}/confirm`, {
+      confirmation_token_id: 'tok_sandbox_success',
+      customer_name: 'Grace Hopper',
+    })
+    expect(confirm.status).toBe(200)
+    return until(
+      async () => {
+        await e.settlement.idle()
+        await e.settlement.run()
+        const orders = await tokenApi<{ items: ApiOrder[] }>('GET', '/v1/orders/?limit=100')
+        return orders.body.items.find((o) => o.checkout_id === session.body.id)
+      },
+      (o) => !!o && o.status === 'paid',
+      `the order of ${email}`,
+      15_000,
+    ) as Promise<ApiOrder>
+  }
+
+  let subscriptionOrder: ApiOrder
+
+  it('the order page: totals, a partial refund through the form, the refund listed; an over-refund shows the API error at the field', async () => {
+    const once = await buy(productIds[0]!, 'grace.once@example.com')
+    subscriptionOrder = await buy(productIds[1]!, 'grace.sub@example.com')
+    expect(once.livemode).toBe(false)
+    expect(subscriptionOrder.subscription_id).toBeTruthy()
+
+    await page.goto(dash('/orders'))
+    await waitContains(page.locator('table tbody'), 'grace.once@example.com', 'the one-time order in the list')
+    await page.getByRole('link', { name: /order of grace\.once@example\.com/ }).click()
+    await page.waitForURL(dash(`/orders/${once.id}`))
+    await waitContains(page.getByTestId('order-total'), '$29.00', 'order total')
+    expect(await textOf(page.getByTestId('order-status'))).toBe('Paid')
+    expect(await textOf(page.getByTestId('order-test-mode'))).toBe('Test mode')
+    expect(await textOf(page.getByTestId('order-refundable'))).toBe('$29.00')
+    expect(await textOf(page.getByTestId('order-timeline'))).toContain('Paid')
+    expect(await page.getByTestId('order-subscription-link').count()).toBe(0)
+
+    const form = page.getByTestId('refund-form')
+    const amount = form.getByRole('textbox', { name: 'Amount' })
+    await form.getByRole('button', { name: 'Full amount' }).click()
+    expect(await amount.inputValue()).toBe('29.00')
+    await amount.fill('5')
+    await form.getByRole('combobox', { name: 'Reason' }).selectOption('duplicate')
+    await form.getByRole('textbox', { name: 'Comment' }).fill('Charged twice by mistake')
+    await form.getByRole('button', { name: 'Refund' }).click()
+    await waitContains(page.getByTestId('order-refunded'), '$5.00', 'refunded amount')
+    await waitContains(page.getByTestId('order-status'), 'Partially refunded', 'status after the refund')
+    expect(await textOf(page.getByTestId('order-refundable'))).toBe('$24.00')
+    const refundRow = await textOf(page.getByTestId('refunds-table').locator('tbody tr'))
+    expect(refundRow).toContain('Duplicate')
+    expect(refundRow).toContain('$5.00')
+    expect(refundRow).toContain('Succeeded')
+    expect(await textOf(page.getByTestId('order-timeline'))).toContain('Refund succeeded')
+    await shot(page, 'order')
+
+    const refunds = await tokenApi<{ items: { amount: number; reason: string }[] }>('GET', `/v1/refunds/?order_id=${once.id}`)
+    expect(refunds.body.items.map((r) => [r.amount, r.reason])).toEqual([[500, 'duplicate']])
+
+    // More than is left: the API's 422, beside the amount.
+    expectedStatus = /status of (401|422)/
+    await amount.fill('100')
+    await form.getByRole('button', { name: 'Refund' }).click()
+    const field = form.locator('.field-invalid').filter({ has: page.getByRole('textbox', { name: 'Amount' }) })
+    await waitContains(field, 'Refund amount exceeds refundable amount', 'over-refund error at the amount')
+    expect(await amount.getAttribute('aria-invalid')).toBe('true')
+    expectedStatus = /status of 401/
+    expect((await tokenApi<ApiOrder>('GET', `/v1/orders/${once.id}`)).body.refunded_amount).toBe(500)
+
+    // Dark mode and a phone's width: nothing wider than the screen.
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.setViewportSize({ width: 390, height: 844 })
+    await until(() => inPage<boolean>(page, 'document.documentElement.scrollWidth <= window.innerWidth'), (v) => v, 'no horizontal scroll on a phone')
+    await shot(page, 'order-phone-dark')
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
+  it('the subscription page: cancel at period end (confirmed), undo, then revoke now', async () => {
+    expect(subscriptionOrder, 'the order of the previous test').toBeDefined()
+    const id = subscriptionOrder.subscription_id!
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscriptions' }).click()
+    await page.waitForURL(dash('/subscriptions'))
+    await waitContains(page.locator('table tbody'), 'grace.sub@example.com', 'subscription row')
+    await page.getByRole('link', { name: 'grace.sub@example.com' }).click()
+    await page.waitForURL(dash(`/subscriptions/${id}`))
+    const badges = page.getByTestId('subscription-badges')
+    await waitContains(badges, 'Active', 'active badge')
+    expect(await textOf(page.getByTestId('subscription-summary'))).toContain('$9.00 / month')
+    // Its order, linked.
+    await waitContains(page.getByTestId('subscription-orders'), 'New subscription', 'the subscription order')
+    expect(await page.getByTestId('subscription-orders').getByRole('link').getAttribute('href')).toBe(`/dashboard/orders/${subscriptionOrder.id}`)
+
+    await page.getByRole('button', { name: 'Cancel at period end' }).click()
+    const dialog = page.getByRole('dialog')
+    await waitContains(dialog, 'keeps access until', 'cancel dialog')
+    await dialog.getByRole('combobox', { name: 'Reason (optional)' }).selectOption('too_expensive')
+    await dialog.getByRole('button', { name: 'Cancel at period end' }).click()
+    await waitContains(badges, 'Ends', 'the ends badge')
+    expect(await textOf(badges)).toContain('Active')
+    const sub = await tokenApi<{ cancel_at_period_end: boolean; ends_at: string; customer_cancellation_reason: string }>('GET', `/v1/subscriptions/${id}`)
+    expect(sub.body).toMatchObject({ cancel_at_period_end: true, customer_cancellation_reason: 'too_expensive' })
+    expect(await textOf(page.getByTestId('subscription-ends'))).not.toBe('—')
+    expect(await textOf(page.getByTestId('subscription-reason'))).toBe('Too expensive')
+    await shot(page, 'subscription-canceling')
+
+    await page.getByRole('button', { name: 'Undo cancellation' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Undo cancellation' }).click()
+    await page.getByRole('button', { name: 'Cancel at period end' }).waitFor()
+    expect(await textOf(badges)).toBe('Active')
+    expect((await tokenApi<{ cancel_at_period_end: boolean }>('GET', `/v1/subscriptions/${id}`)).body.cancel_at_period_end).toBe(false)
+
+    await page.getByRole('button', { name: 'Revoke now' }).click()
+    await waitContains(page.getByRole('dialog'), 'ends the customer’s access immediately', 'revoke dialog')
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke now' }).click()
+    await waitContains(badges, 'Canceled', 'canceled badge')
+    expect(await textOf(page.getByTestId('subscription-ended'))).not.toBe('—')
+    await page.getByRole('heading', { name: 'Subscription ended' }).waitFor()
+    expect(await page.getByRole('button', { name: 'Revoke now' }).count()).toBe(0)
+    const revoked = await tokenApi<{ status: string; ended_at: string | null }>('GET', `/v1/subscriptions/${id}`)
+    expect(revoked.body.status).toBe('canceled')
+    expect(revoked.body.ended_at).toBeTruthy()
+
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.setViewportSize({ width: 390, height: 844 })
+    await until(() => inPage<boolean>(page, 'document.documentElement.scrollWidth <= window.innerWidth'), (v) => v, 'no horizontal scroll on a phone')
+    await shot(page, 'subscription-phone-dark')
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.setViewportSize({ width: 1280, height: 900 })
+  })
+
   it('Settings → Payments: a test-mode banner, Stripe keys saved with the errors at their fields, the secret never shown', async () => {
     await page.goto(dash('/settings'))
     await waitContains(page.getByTestId('test-mode-banner'), 'Sandbox: no real money moves', 'sandbox banner')

@@ -167,13 +167,40 @@ export interface Customer {
   metadata: Metadata
 }
 
+export type OrderStatus = 'pending' | 'paid' | 'refunded' | 'partially_refunded' | 'void'
+
+export interface OrderItem {
+  id: string
+  label: string
+  amount: number
+  tax_amount: number
+  start_timestamp: string | null
+  end_timestamp: string | null
+}
+
+export interface OrderDispute {
+  id: string
+  status: string
+  amount: number
+  reason: string | null
+  created_at: string
+}
+
 export interface Order {
   id: string
   created_at: string
-  status: 'pending' | 'paid' | 'refunded' | 'partially_refunded' | 'void'
+  modified_at?: string | null
+  status: OrderStatus
+  paid?: boolean
+  subtotal_amount?: number
+  tax_amount?: number
   total_amount: number
   net_amount: number
   discount_amount: number
+  refunded_amount?: number
+  refunded_tax_amount?: number
+  refundable_amount?: number
+  refundable_tax_amount?: number
   currency: string
   billing_reason: string
   customer: Customer
@@ -182,7 +209,65 @@ export interface Order {
   metadata: Metadata
   custom_field_data: Record<string, string | number | boolean | null>
   checkout_id: string | null
+  subscription_id?: string | null
+  subscription?: SubscriptionBase | null
+  items?: OrderItem[]
   description: string
+  /** Kassa's own: paid with real money (a live Stripe key). */
+  livemode?: boolean
+  /** Kassa's own: the card dispute opened on the payment. */
+  dispute?: OrderDispute | null
+}
+
+export type RefundReason = 'duplicate' | 'fraudulent' | 'customer_request' | 'service_disruption' | 'satisfaction_guarantee' | 'dispute_prevention' | 'other'
+
+export interface Refund {
+  id: string
+  created_at: string
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled'
+  reason: RefundReason
+  amount: number
+  tax_amount: number
+  currency: string
+  order_id: string
+  subscription_id: string | null
+  metadata: Metadata
+}
+
+export type SubscriptionStatus = 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'paused'
+
+export type CancellationReason = 'customer_service' | 'low_quality' | 'missing_features' | 'switched_service' | 'too_complex' | 'too_expensive' | 'unused' | 'other'
+
+export interface SubscriptionBase {
+  id: string
+  created_at: string
+  amount: number
+  currency: string
+  recurring_interval: Interval
+  recurring_interval_count: number
+  status: SubscriptionStatus
+  current_period_start: string
+  current_period_end: string
+  trial_start: string | null
+  trial_end: string | null
+  cancel_at_period_end: boolean
+  canceled_at: string | null
+  started_at: string | null
+  ends_at: string | null
+  ended_at: string | null
+  past_due_at: string | null
+  customer_id: string
+  product_id: string
+  checkout_id: string | null
+  customer_cancellation_reason: CancellationReason | null
+  customer_cancellation_comment: string | null
+  metadata: Metadata
+}
+
+export interface Subscription extends SubscriptionBase {
+  customer: Customer
+  product: ProductBase
+  discount: { name: string; code: string | null } | null
 }
 
 export interface AccessToken {

@@ -7,6 +7,7 @@ import { useSession } from '../lib/session'
 const NAV = [
   { to: '/products', label: 'Products' },
   { to: '/orders', label: 'Orders' },
+  { to: '/subscriptions', label: 'Subscriptions' },
   { to: '/customers', label: 'Customers' },
   { to: '/tokens', label: 'Tokens' },
   { to: '/settings', label: 'Settings' },

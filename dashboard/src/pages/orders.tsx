@@ -2,23 +2,9 @@ import { Fragment, useState } from 'react'
 import { Badge, EmptyState, LoadError, MetadataList, Pagination, SearchBox, Spinner } from '../components/ui'
 import { dateTime, money } from '../lib/format'
 import { useList } from '../lib/hooks'
-import { useTitle } from '../lib/router'
+import { Link, useTitle } from '../lib/router'
+import { BILLING_REASON as REASON, ORDER_STATUS } from '../lib/status'
 import type { Order } from '../lib/types'
-
-const ORDER_STATUS: Record<Order['status'], { label: string; tone: 'neutral' | 'success' | 'warning' | 'danger' }> = {
-  pending: { label: 'Pending', tone: 'warning' },
-  paid: { label: 'Paid', tone: 'success' },
-  refunded: { label: 'Refunded', tone: 'neutral' },
-  partially_refunded: { label: 'Partially refunded', tone: 'neutral' },
-  void: { label: 'Void', tone: 'danger' },
-}
-
-const REASON: Record<string, string> = {
-  purchase: 'Purchase',
-  subscription_create: 'New subscription',
-  subscription_cycle: 'Renewal',
-  subscription_update: 'Subscription change',
-}
 
 export function OrdersList() {
   useTitle('Orders')
@@ -61,7 +47,12 @@ export function OrdersList() {
                 return (
                   <Fragment key={o.id}>
                     <tr>
-                      <td>{dateTime(o.created_at)}</td>
+                      <td>
+                        <Link to={`/orders/${o.id}`} data-testid="order-link">
+                          {dateTime(o.created_at)}
+                          <span className="visually-hidden"> order of {o.customer.email}</span>
+                        </Link>
+                      </td>
                       <td>
                         {o.customer.email}
                         {o.customer.name && <div className="muted small">{o.customer.name}</div>}
@@ -93,6 +84,10 @@ export function OrdersList() {
                               <dd>
                                 <code>{o.id}</code>
                               </dd>
+                            </div>
+                            <div>
+                              <dt>Subscription</dt>
+                              <dd>{o.subscription_id ? <Link to={`/subscriptions/${o.subscription_id}`}>View subscription</Link> : '—'}</dd>
                             </div>
                             <div>
                               <dt>Checkout</dt>
