@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely'
 //   the failed renewal is tried again), and the index the renewal scheduler walks (due, still live).
 // - orders: `next_payment_attempt_at` (Polar's field: when a failed renewal order is charged again) and
 //   `payment_failures`; a renewal order is unique per subscription and period, so two workers can never
-//   cycle the same period twice.
+//   cycle the same period twice; the scheduler finds the failed renewals due again by `orders_payment_retry_idx`.
 // - refunds: Polar's refunds (`POST /v1/refunds/`), made through the processor or recorded from it
 //   (`processor_refund_id`, unique per organization: Stripe's `re_…`, so `charge.refunded` records each once).
 export async function up(db: Kysely<any>): Promise<void> {
@@ -26,6 +26,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       add column next_payment_attempt_at timestamptz,
       add column payment_failures integer not null default 0;
     create unique index orders_subscription_period_key on orders (subscription_id, period_start) where billing_reason = 'subscription_cycle';
+    create index orders_payment_retry_idx on orders (next_payment_attempt_at) where status = 'pending' and next_payment_attempt_at is not null;
     create table refunds (
       id uuid primary key,
       organization_id uuid not null references organizations (id) on delete cascade,
@@ -55,6 +56,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     drop table refunds;
+    drop index orders_payment_retry_idx;
     drop index orders_subscription_period_key;
     alter table orders drop column next_payment_attempt_at, drop column payment_failures;
     drop index subscriptions_due_idx;
