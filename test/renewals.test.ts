@@ -158,6 +158,25 @@ describe('renewals', async () => {
     expect((await ordersOf(polar, sub.id)).map((o) => o.status)).toEqual(['paid', 'paid', 'paid'])
   })
 
+  it('a cycle or charge job that gave up (its tries ran out) is queued afresh within the hour, and the renewal still happens once', async () => {
+    const org = await createOrg(ctx)
+    const { polar, sub } = await buy(org)
+    clock.advance(31 * DAY)
+    await scheduleRenewals(ctx.deps)
+    const kill = (kind: string) => ctx.deps.db.updateTable('jobs').set({ finished_at: clock.now(), last_error: 'dead' }).where('kind', '=', kind).where('dedupe_key', 'like', `%${sub.id}%`).where('finished_at', 'is', null).execute()
+    await kill(CYCLE_JOB)
+    clock.advance(2 * 3_600_000)
+    await scheduleRenewals(ctx.deps)
+    await runDueJobs(ctx.deps, renewalJobHandlers as never, { kinds: [CYCLE_JOB] })
+    const [, renewal] = await ordersOf(polar, sub.id)
+    expect(renewal!.status).toBe('pending')
+    await ctx.deps.db.updateTable('jobs').set({ finished_at: clock.now(), last_error: 'dead' }).where('kind', '=', CHARGE_RENEWAL_JOB).where('payload', '@>', JSON.stringify({ order_id: renewal!.id }) as never).where('finished_at', 'is', null).execute()
+    clock.advance(2 * 3_600_000)
+    await scheduleRenewals(ctx.deps)
+    await runDueJobs(ctx.deps, renewalJobHandlers as never, { kinds: [CYCLE_JOB, CHARGE_RENEWAL_JOB] })
+    expect((await ordersOf(polar, sub.id)).map((o) => o.status)).toEqual(['paid', 'paid'])
+  })
+
   it('canceled at period end: no order, the subscription ends at the period end', async () => {
     const org = await createOrg(ctx)
     const { polar, sub } = await buy(org)
@@ -218,6 +237,13 @@ describe('renewals on Stripe: off-session on the saved card', async () => {
     const stored = await ctx.deps.db.selectFrom('orders').select(['payment_intent_id', 'stripe_charge_id']).where('id', '=', orders[0]!.id).executeTakeFirstOrThrow()
     expect(stored.payment_intent_id).toMatch(/^pi_/)
     expect(stored.stripe_charge_id).toMatch(/^ch_/)
+  })
+
+  it('a subscription bought on Stripe with no saved card fails its renewal (never "paid" by the sandbox)', async () => {
+    const { polar, sub } = await buy('pm_card_visa')
+    await ctx.deps.db.updateTable('subscriptions').set({ payment_method_id: null }).where('id', '=', sub.id).execute()
+    await advance(32 * 86_400_000)
+    expect((await polar.subscriptions.get({ id: sub.id })).status).toBe('past_due')
   })
 
   it('a card that asks for 3-D Secure cannot be charged off-session: a failed renewal, past_due', async () => {

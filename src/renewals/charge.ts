@@ -68,6 +68,10 @@ export async function chargeRenewalOnStripe(settings: StripeSettings, apiUrl: st
     }
     return { ok: false, message: pi.last_payment_error?.message ?? 'The renewal payment was not completed.', code: pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code ?? pi.status }
   } catch (err) {
+    // Another worker's request with this key still running, or a clash: the outcome is not known yet.
+    if (err instanceof Stripe.errors.StripeIdempotencyError || (err instanceof Stripe.errors.StripeError && (err.statusCode === 409 || err.code === 'idempotency_key_in_use'))) {
+      throw new RenewalChargeUnavailable(`${err.type}: ${err.message}`)
+    }
     if (err instanceof Stripe.errors.StripeCardError || err instanceof Stripe.errors.StripeInvalidRequestError) {
       const message = ((err.raw as { message?: string } | undefined)?.message ?? err.message).replace(/^\[req_[A-Za-z0-9]+\]\s*/, '')
       return { ok: false, message, code: err.decline_code ?? err.code ?? null }

@@ -9,7 +9,7 @@ import { getOrderById } from '../orders/service'
 import { stripeSettingsOf } from '../payment-settings/service'
 import { emitEvent } from '../webhooks/service'
 import { customerState } from '../subscriptions/customer-state'
-import { chargeRenewalOnSandbox, chargeRenewalOnStripe, type RenewalCharge } from './charge'
+import { chargeRenewalOnSandbox, chargeRenewalOnStripe, RenewalChargeUnavailable, type RenewalCharge } from './charge'
 import type { SubscriptionRow } from '../subscriptions/repository'
 import { endSubscriptionAtPeriodEnd, revokeForNonPayment } from '../subscriptions/lifecycle'
 import { getSubscriptionById } from '../subscriptions/service'
@@ -30,29 +30,56 @@ export const SCHEDULE_RENEWALS_JOB = 'subscriptions.schedule_renewals'
 export const CYCLE_JOB = 'subscriptions.cycle'
 export const CHARGE_RENEWAL_JOB = 'subscriptions.charge_renewal'
 
-const LIVE = ['active', 'trialing'] as const
+/** Polar's billable statuses: a past-due subscription cycles too (its unpaid order stays in dunning). */
+const LIVE = ['active', 'trialing', 'past_due'] as const
+const HOUR_MS = 3_600_000
 
-/** Queues a cycle for every live subscription whose period has ended, and a charge for every failed renewal due again. */
+/**
+ * Queues a cycle for every live subscription whose period has ended, and a charge for every renewal order due
+ * (new, or failed and due again). The scheduler's keys carry the hour: a job that gave up (its tries ran out
+ * while Stripe was down) is queued afresh the next hour, and the work itself is fenced (the period end, the
+ * order's attempt), so a second job for the same work does nothing.
+ */
 export async function scheduleRenewals(deps: D, batch = 5000): Promise<{ cycles: number; retries: number }> {
   const now = deps.clock.now()
+  const hour = Math.floor(now.getTime() / HOUR_MS)
   let cycles = 0
-  for (let after: Date | null = null; ; ) {
+  for (let after: { end: Date; id: string } | null = null; ; ) {
     let q = deps.db.selectFrom('subscriptions').select(['id', 'current_period_end']).where('status', 'in', [...LIVE]).where('current_period_end', '<=', now)
-    if (after) q = q.where('current_period_end', '>', after)
-    // Same-instant ends are taken together: the page stops after a whole instant.
-    const rows = await q.orderBy('current_period_end').limit(batch).execute()
+    if (after) {
+      const a = after
+      q = q.where((eb) => eb.or([eb('current_period_end', '>', a.end), eb.and([eb('current_period_end', '=', a.end), eb('id', '>', a.id)])]))
+    }
+    const rows = await q.orderBy('current_period_end').orderBy('id').limit(batch).execute()
     if (rows.length === 0) break
-    await enqueueMany(deps.db, rows.map((r) => ({ kind: CYCLE_JOB, payload: { subscription_id: r.id, period_end: r.current_period_end.toISOString() }, dedupeKey: `${CYCLE_JOB}:${r.id}:${r.current_period_end.toISOString()}` })), now)
+    await enqueueMany(deps.db, rows.map((r) => ({ kind: CYCLE_JOB, payload: { subscription_id: r.id, period_end: r.current_period_end.toISOString() }, dedupeKey: `${CYCLE_JOB}:${r.id}:${r.current_period_end.toISOString()}:${hour}` })), now)
     cycles += rows.length
     if (rows.length < batch) break
-    const last = rows.at(-1)!.current_period_end
-    if (after && last.getTime() === after.getTime()) break
-    after = last
+    after = { end: rows.at(-1)!.current_period_end, id: rows.at(-1)!.id }
   }
-  const due = await deps.db.selectFrom('orders').select(['id', 'payment_failures']).where('status', '=', 'pending').where('next_payment_attempt_at', '<=', now).limit(batch).execute()
-  await enqueueMany(deps.db, due.map((o) => ({ kind: CHARGE_RENEWAL_JOB, payload: { order_id: o.id, attempt: o.payment_failures }, dedupeKey: `${CHARGE_RENEWAL_JOB}:${o.id}:${o.payment_failures}` })), now)
-  if (cycles + due.length > 0) deps.wakeWorker?.()
-  return { cycles, retries: due.length }
+  let retries = 0
+  for (let after: { at: Date; id: string } | null = null; ; ) {
+    let q = deps.db
+      .selectFrom('orders')
+      .innerJoin('subscriptions', 'subscriptions.id', 'orders.subscription_id')
+      .select(['orders.id', 'orders.payment_failures', 'orders.next_payment_attempt_at'])
+      .where('orders.status', '=', 'pending')
+      .where('orders.next_payment_attempt_at', 'is not', null)
+      .where('orders.next_payment_attempt_at', '<=', now)
+      .where('subscriptions.ended_at', 'is', null)
+    if (after) {
+      const a = after
+      q = q.where((eb) => eb.or([eb('orders.next_payment_attempt_at', '>', a.at), eb.and([eb('orders.next_payment_attempt_at', '=', a.at), eb('orders.id', '>', a.id)])]))
+    }
+    const due = await q.orderBy('orders.next_payment_attempt_at').orderBy('orders.id').limit(batch).execute()
+    if (due.length === 0) break
+    await enqueueMany(deps.db, due.map((o) => ({ kind: CHARGE_RENEWAL_JOB, payload: { order_id: o.id, attempt: o.payment_failures }, dedupeKey: `${CHARGE_RENEWAL_JOB}:${o.id}:${o.payment_failures}:${hour}` })), now)
+    retries += due.length
+    if (due.length < batch) break
+    after = { at: due.at(-1)!.next_payment_attempt_at!, id: due.at(-1)!.id }
+  }
+  if (cycles + retries > 0) deps.wakeWorker?.()
+  return { cycles, retries }
 }
 
 async function emitSubscription(tx: Executor, orgId: string, type: Parameters<typeof emitEvent>[1]['type'], subscriptionId: string, now: Date) {
@@ -69,19 +96,20 @@ async function emitCustomerState(tx: Executor, sub: SubscriptionRow, now: Date) 
 
 /**
  * The amounts of the period that starts at `periodStart`: the price as bought (the session's amount before
- * discount), and the discount as long as its duration lasts: `once` on the first paid period only,
- * `repeating` for `duration_in_months` from the first paid period, `forever` on every one.
+ * discount), and the discount as long as its duration lasts: `once` on the first charged period only (after a
+ * free trial, the first renewal), `repeating` for `duration_in_months` from that period, `forever` on every one.
  */
 async function periodAmounts(tx: Executor, sub: SubscriptionRow, periodStart: Date) {
   const checkout = sub.checkout_id ? await tx.selectFrom('checkouts').select(['amount']).where('id', '=', sub.checkout_id).executeTakeFirst() : undefined
   const base = checkout?.amount ?? sub.amount
   const discount = sub.discount_id ? await tx.selectFrom('discounts').selectAll().where('id', '=', sub.discount_id).executeTakeFirst() : undefined
   if (!discount) return computeAmounts(base, null)
-  const firstPaid = await tx.selectFrom('orders').select('period_start').where('subscription_id', '=', sub.id).where('subtotal_amount', '>', 0).where('status', 'in', ['paid', 'refunded', 'partially_refunded']).orderBy('period_start').limit(1).executeTakeFirst()
+  // The discount's first period: the earliest order it was applied to (paid or not: an unpaid renewal used it too).
+  const first = await tx.selectFrom('orders').select('period_start').where('subscription_id', '=', sub.id).where('discount_amount', '>', 0).where('status', '!=', 'void').orderBy('period_start').limit(1).executeTakeFirst()
   const applies =
     discount.duration === 'forever' ||
-    (discount.duration === 'once' && !firstPaid) ||
-    (discount.duration === 'repeating' && periodStart.getTime() < addInterval(firstPaid?.period_start ?? periodStart, 'month', discount.duration_in_months ?? 1).getTime())
+    (discount.duration === 'once' && !first) ||
+    (discount.duration === 'repeating' && periodStart.getTime() < addInterval(first?.period_start ?? periodStart, 'month', discount.duration_in_months ?? 1).getTime())
   return computeAmounts(base, applies ? discount : null)
 }
 
@@ -108,13 +136,16 @@ export async function cycleSubscription(deps: D, subscriptionId: string, periodE
         discount_id: amounts.discount_amount > 0 ? sub.discount_id : null, subscription_id: sub.id, checkout_id: null, status: 'pending', billing_reason: 'subscription_cycle',
         subtotal_amount: amounts.amount, discount_amount: amounts.discount_amount, net_amount: amounts.net_amount, tax_amount: amounts.tax_amount, total_amount: amounts.total_amount,
         currency: sub.currency, billing_name: null, billing_address: null, description: product?.name ?? 'Subscription', metadata: JSON.stringify(sub.metadata ?? {}),
-        custom_field_data: JSON.stringify(sub.custom_field_data ?? {}), period_start: start, period_end: end, livemode: await livemodeOf(tx, sub), created_at: now,
+        custom_field_data: JSON.stringify(sub.custom_field_data ?? {}), period_start: start, period_end: end, livemode: await livemodeOf(tx, sub),
+        // the charge is queued now; were that job lost, the scheduler charges the order an hour on
+        next_payment_attempt_at: new Date(now.getTime() + HOUR_MS), created_at: now,
       })
       .onConflict((oc) => oc.columns(['subscription_id', 'period_start']).where('billing_reason', '=', 'subscription_cycle').doNothing())
       .returning('id')
       .executeTakeFirst()
     if (!inserted) return
-    await tx.updateTable('subscriptions').set({ current_period_start: start, current_period_end: end, amount: amounts.net_amount, modified_at: now }).where('id', '=', sub.id).execute()
+    // Polar's cycle: a trial that ends becomes active at once (its first charge may still fail: past_due then).
+    await tx.updateTable('subscriptions').set({ current_period_start: start, current_period_end: end, amount: amounts.net_amount, ...(sub.status === 'trialing' ? { status: 'active' as const } : {}), modified_at: now }).where('id', '=', sub.id).execute()
     await emitSubscription(tx, org, 'subscription.cycled', sub.id, now)
     await emitSubscription(tx, org, 'subscription.updated', sub.id, now)
     await emitOrder(tx, org, ['order.created'], orderId, now)
@@ -139,11 +170,16 @@ export async function chargeRenewal(deps: D, orderId: string, attempt: number): 
     paymentMethodId: sub.payment_method_id, stripeCustomerId: null as string | null, description: order.description,
   }
   let result: RenewalCharge
+  // The processor the subscription was bought with (its session's), not a guess from the saved method's id.
+  const bought = sub.checkout_id ? await deps.db.selectFrom('checkouts').select('processor').where('id', '=', sub.checkout_id).executeTakeFirst() : undefined
+  const onStripe = bought?.processor === 'stripe' || (sub.payment_method_id?.startsWith('pm_') ?? false)
   if (order.total_amount === 0) result = { ok: true, paymentIntentId: null, chargeId: null }
-  else if (sub.payment_method_id?.startsWith('pm_')) {
+  else if (onStripe) {
     const settings = await stripeSettingsOf(deps, sub.organization_id)
+    // Keys missing or unopenable is the shop's problem, not the buyer's: retried, never a failed payment.
+    if (!settings) throw new RenewalChargeUnavailable(`organization ${sub.organization_id} has no Stripe keys to charge renewal ${orderId}`)
     const customer = await deps.db.selectFrom('customers').select('stripe_customer_id').where('id', '=', sub.customer_id).executeTakeFirst()
-    result = settings ? await chargeRenewalOnStripe(settings, deps.config.stripeApiUrl, { ...input, stripeCustomerId: customer?.stripe_customer_id ?? null }) : { ok: false, message: 'The organization has no Stripe keys to charge with.', code: 'processor_unavailable' }
+    result = await chargeRenewalOnStripe(settings, deps.config.stripeApiUrl, { ...input, stripeCustomerId: customer?.stripe_customer_id ?? null })
   } else result = chargeRenewalOnSandbox(input)
   await recordRenewalCharge(deps, orderId, attempt, result)
 }
@@ -161,10 +197,11 @@ export async function recordRenewalCharge(deps: D, orderId: string, attempt: num
       await emitOrder(tx, org, ['order.updated', 'order.paid'], orderId, now)
       // No other failed renewal left: the subscription is in good standing again (Polar checks the same).
       const otherDue = await tx.selectFrom('orders').select('id').where('subscription_id', '=', sub.id).where('status', '=', 'pending').where('id', '!=', orderId).executeTakeFirst()
-      if (!sub.ended_at && (sub.status === 'trialing' || sub.status === 'past_due') && !otherDue) {
+      if (!sub.ended_at && sub.status === 'past_due' && !otherDue) {
         await tx.updateTable('subscriptions').set({ status: 'active', past_due_at: null, renewal_failures: 0, next_renewal_attempt_at: null, modified_at: now }).where('id', '=', sub.id).execute()
-        await emitSubscription(tx, org, 'subscription.active', sub.id, now)
+        // Polar's _after_subscription_updated: subscription.updated, then what the change was
         await emitSubscription(tx, org, 'subscription.updated', sub.id, now)
+        await emitSubscription(tx, org, 'subscription.active', sub.id, now)
         await emitCustomerState(tx, sub, now)
       } else if (sub.renewal_failures > 0 && !otherDue) {
         await tx.updateTable('subscriptions').set({ renewal_failures: 0, next_renewal_attempt_at: null, modified_at: now }).where('id', '=', sub.id).execute()
@@ -180,8 +217,8 @@ export async function recordRenewalCharge(deps: D, orderId: string, attempt: num
     if (next) {
       const firstFailure = sub.status !== 'past_due'
       await tx.updateTable('subscriptions').set({ status: 'past_due', past_due_at: sub.past_due_at ?? now, renewal_failures: failures, next_renewal_attempt_at: next, modified_at: now }).where('id', '=', sub.id).execute()
-      if (firstFailure) await emitSubscription(tx, org, 'subscription.past_due', sub.id, now)
       await emitSubscription(tx, org, 'subscription.updated', sub.id, now)
+      if (firstFailure) await emitSubscription(tx, org, 'subscription.past_due', sub.id, now)
       if (firstFailure) await emitCustomerState(tx, sub, now)
       return
     }
