@@ -585,6 +585,7 @@ describe.skipIf(skipBrowserTests)('merchant dashboard in a browser', async () =>
 
     await page.reload()
     await waitContains(page.getByTestId('test-mode-banner'), 'Test mode: Stripe test keys', 'banner after a reload')
-    expect(await textOf(page.getByTestId('payments-settings'))).toContain('Test mode')
+    // the banner and the settings section load separately: wait for the section, not only the banner
+    await waitContains(page.getByTestId('payments-settings'), 'Test mode', 'the mode badge after a reload')
   })
 })
