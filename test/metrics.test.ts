@@ -212,6 +212,27 @@ describe('metrics', async () => {
     await compare('2026-03-04', '2026-04-30', 'day', 'UTC')
   })
 
+  it('by week and by year: periods start on a Monday and on January 1st, the sums match the days\'', async () => {
+    const days = (await get('start_date=2026-03-01&end_date=2026-04-30&interval=day&timezone=America/Los_Angeles')).json() as Answer
+    const weeks = (await get('start_date=2026-03-01&end_date=2026-04-30&interval=week&timezone=America/Los_Angeles')).json() as Answer
+    expect(weeks.periods[0]!.timestamp).toBe('2026-02-23T00:00:00-08:00')
+    expect(weeks.periods.map((p) => new Date(p.timestamp as string).getUTCDay())).toEqual(weeks.periods.map(() => 1))
+    const years = (await get('start_date=2026-03-01&end_date=2026-04-30&interval=year')).json() as Answer
+    expect(years.periods.map((p) => p.timestamp)).toEqual(['2026-01-01T00:00:00Z'])
+    for (const slug of ['orders', 'revenue', 'net_revenue', 'checkouts', 'canceled_subscriptions', 'one_time_products_revenue'] as const) {
+      expect(weeks.totals[slug], slug).toBe(days.totals[slug])
+      expect(years.totals[slug], slug).toBe(days.totals[slug])
+    }
+    // Polar compares periods: in a year, the renewal is in the subscription's first period, so it counts as new revenue
+    expect(years.periods[0]).toMatchObject({ renewed_subscriptions: 0, new_subscriptions_revenue: 6000 })
+  })
+
+  it('is in the OpenAPI document', async () => {
+    const doc = (await ctx.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { get?: { parameters?: { name: string }[] } }> }
+    expect(doc.paths['/v1/metrics']?.get?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['start_date', 'end_date', 'interval', 'timezone', 'product_id', 'billing_type', 'customer_id', 'metrics']))
+    expect(doc.paths['/v1/metrics/limits']?.get).toBeDefined()
+  })
+
   it('filters: a product, a billing type, a customer, another organization', async () => {
     await compare('2026-03-01', '2026-04-30', 'day', 'UTC', { products: [A] })
     const recurring = await compare('2026-03-01', '2026-04-30', 'month', 'America/Los_Angeles', { billing: 'recurring' })
