@@ -31,6 +31,7 @@ import { zodValidatorCompiler } from './http/zod-compiler'
 import { genReqId, withLogSerializers } from './http/logging'
 import { parseQuery } from './http/query'
 import { systemClock, type Clock } from './lib/clock'
+import { metricRoutes } from './metrics/routes'
 import { orderRoutes } from './orders/routes'
 import { organizationAccessTokenRoutes, organizationRoutes } from './organizations/routes'
 import { paymentSettingsRoutes } from './payment-settings/routes'
@@ -176,6 +177,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(customFieldRoutes, { prefix: '/v1/custom-fields', deps })
   await app.register(customerRoutes, { prefix: '/v1/customers', deps })
   await app.register(orderRoutes, { prefix: '/v1/orders', deps })
+  await app.register(metricRoutes, { prefix: '/v1/metrics', deps })
   await app.register(subscriptionRoutes, { prefix: '/v1/subscriptions', deps })
   await app.register(refundRoutes, { prefix: '/v1/refunds', deps })
   await app.register(checkoutLinkRoutes, { prefix: '/v1/checkout-links', deps })

@@ -19,6 +19,7 @@ export const ALL_SCOPES = [
   'subscriptions:write',
   'customers:read',
   'customers:write',
+  'metrics:read',
   'webhooks:read',
   'webhooks:write',
   'organization_access_tokens:read',
