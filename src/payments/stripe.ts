@@ -70,7 +70,7 @@ export function intentOutcome(intent: Stripe.PaymentIntent | Stripe.SetupIntent)
 }
 
 /** Stripe's message as Stripe wrote it (the library prefixes the request id: `[req_…] Your card was declined.`). */
-const stripeMessage = (err: InstanceType<typeof Stripe.errors.StripeError>) => ((err.raw as { message?: string } | undefined)?.message ?? err.message).replace(/^\[req_[A-Za-z0-9]+\]\s*/, '')
+export const stripeMessage = (err: InstanceType<typeof Stripe.errors.StripeError>) => ((err.raw as { message?: string } | undefined)?.message ?? err.message).replace(/^\[req_[A-Za-z0-9]+\]\s*/, '')
 
 /** The buyer-facing answer when the merchant's Stripe key is revoked or lacks a permission (the operator sees Stripe's own in the log). */
 export const MERCHANT_STRIPE_PROBLEM = 'This shop cannot take payments right now. You have not been charged.'

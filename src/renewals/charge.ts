@@ -1,5 +1,6 @@
 import Stripe from 'stripe'
 import { SANDBOX_TOKENS } from '../payments/processor'
+import { stripeMessage } from '../payments/stripe'
 import { stripeClient } from '../payments/stripe-client'
 import type { StripeSettings } from '../payments/settings'
 
@@ -73,8 +74,7 @@ export async function chargeRenewalOnStripe(settings: StripeSettings, apiUrl: st
       throw new RenewalChargeUnavailable(`${err.type}: ${err.message}`)
     }
     if (err instanceof Stripe.errors.StripeCardError || err instanceof Stripe.errors.StripeInvalidRequestError) {
-      const message = ((err.raw as { message?: string } | undefined)?.message ?? err.message).replace(/^\[req_[A-Za-z0-9]+\]\s*/, '')
-      return { ok: false, message, code: err.decline_code ?? err.code ?? null }
+      return { ok: false, message: stripeMessage(err), code: err.decline_code ?? err.code ?? null }
     }
     if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
       return { ok: false, message: 'The shop\'s Stripe key was refused.', code: err.type }
